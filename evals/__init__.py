@@ -1,0 +1,1 @@
+"""Evaluation datasets, metrics and runners; drives the public service layer only."""

@@ -1,0 +1,208 @@
+"""The catalogue: ingested documents (with content hashes) and their chunks, in SQLite.
+
+It is the source of truth the keyword index is rebuilt from and the place hits get
+their text and metadata from; the vector store holds only vectors and filter fields.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from retrievers.models import Chunk, DocumentRecord
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    format TEXT NOT NULL,
+    n_chunks INTEGER NOT NULL,
+    ingested_at TEXT NOT NULL,
+    metadata TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    chunk_id TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    article TEXT,
+    chapter TEXT,
+    section TEXT,
+    part INTEGER NOT NULL DEFAULT 0,
+    metadata TEXT NOT NULL DEFAULT '{}',
+    tokens TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, seq);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class Catalog:
+    """Documents and chunks; every write bumps ``generation`` so indexes know they are stale."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(_SCHEMA)
+        self._lock = threading.RLock()
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- meta -----------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock, self._db:
+            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    @property
+    def generation(self) -> int:
+        return int(self.get_meta("generation") or 0)
+
+    def _bump(self) -> None:
+        self._db.execute(
+            "INSERT INTO meta (key, value) VALUES ('generation', '1') "
+            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
+
+    # -- documents ------------------------------------------------------------
+    @staticmethod
+    def _doc(row: Sequence[Any]) -> DocumentRecord:
+        return DocumentRecord(
+            doc_id=row[0],
+            path=row[1],
+            title=row[2],
+            content_hash=row[3],
+            format=row[4],
+            n_chunks=row[5],
+            ingested_at=row[6],
+            metadata=json.loads(row[7]),
+        )
+
+    _DOC_COLS = "doc_id, path, title, content_hash, format, n_chunks, ingested_at, metadata"
+
+    def documents(self) -> list[DocumentRecord]:
+        rows = self._db.execute(f"SELECT {self._DOC_COLS} FROM documents ORDER BY title, path")
+        return [self._doc(r) for r in rows]
+
+    def document_by_path(self, path: str) -> DocumentRecord | None:
+        row = self._db.execute(
+            f"SELECT {self._DOC_COLS} FROM documents WHERE path=?", (path,)
+        ).fetchone()
+        return self._doc(row) if row else None
+
+    def find_documents(self, key: str) -> list[DocumentRecord]:
+        """Documents whose id, path or title equals ``key``."""
+        rows = self._db.execute(
+            f"SELECT {self._DOC_COLS} FROM documents WHERE doc_id=? OR path=? OR title=?",
+            (key, key, key),
+        )
+        return [self._doc(r) for r in rows]
+
+    def replace_document(self, record: DocumentRecord, chunks: Sequence[Chunk], tokens) -> None:
+        """Insert or replace one document and all its chunks atomically."""
+        with self._lock, self._db:
+            self._db.execute("DELETE FROM chunks WHERE doc_id=?", (record.doc_id,))
+            self._db.execute(
+                "DELETE FROM documents WHERE doc_id=? OR path=?", (record.doc_id, record.path)
+            )
+            self._db.execute(
+                f"INSERT INTO documents ({self._DOC_COLS}) VALUES (?,?,?,?,?,?,?,?)",
+                (
+                    record.doc_id,
+                    record.path,
+                    record.title,
+                    record.content_hash,
+                    record.format,
+                    record.n_chunks,
+                    record.ingested_at,
+                    json.dumps(record.metadata, ensure_ascii=False),
+                ),
+            )
+            self._db.executemany(
+                "INSERT INTO chunks (chunk_id, doc_id, seq, text, article, chapter, section, part,"
+                " metadata, tokens) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        c.chunk_id,
+                        c.doc_id,
+                        c.seq,
+                        c.text,
+                        c.article,
+                        c.chapter,
+                        c.section,
+                        c.part,
+                        json.dumps(c.metadata, ensure_ascii=False),
+                        " ".join(toks),
+                    )
+                    for c, toks in zip(chunks, tokens, strict=True)
+                ],
+            )
+            self._bump()
+
+    def remove_document(self, doc_id: str) -> None:
+        with self._lock, self._db:
+            self._db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+            self._db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
+            self._bump()
+
+    # -- chunks ---------------------------------------------------------------
+    _CHUNK_COLS = "c.chunk_id, c.doc_id, d.title, c.seq, c.text, c.article, c.chapter, c.section, c.part, c.metadata"
+
+    @staticmethod
+    def _chunk(row: Sequence[Any]) -> Chunk:
+        return Chunk(
+            chunk_id=row[0],
+            doc_id=row[1],
+            doc_title=row[2],
+            seq=row[3],
+            text=row[4],
+            article=row[5],
+            chapter=row[6],
+            section=row[7],
+            part=row[8],
+            metadata=json.loads(row[9]),
+        )
+
+    def chunks_by_ids(self, ids: Sequence[str]) -> dict[str, Chunk]:
+        out: dict[str, Chunk] = {}
+        for i in range(0, len(ids), 500):
+            batch = list(ids[i : i + 500])
+            marks = ",".join("?" * len(batch))
+            rows = self._db.execute(
+                f"SELECT {self._CHUNK_COLS} FROM chunks c JOIN documents d USING (doc_id)"
+                f" WHERE c.chunk_id IN ({marks})",
+                batch,
+            )
+            out.update((r[0], self._chunk(r)) for r in rows)
+        return out
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        rows = self._db.execute(
+            f"SELECT {self._CHUNK_COLS} FROM chunks c JOIN documents d USING (doc_id)"
+            " WHERE c.doc_id=? ORDER BY c.seq",
+            (doc_id,),
+        )
+        return [self._chunk(r) for r in rows]
+
+    def iter_index_rows(self) -> Iterable[tuple[str, str, str, str | None, str | None, str]]:
+        """``(chunk_id, doc_id, title, chapter, system, tokens)`` for every chunk, in a stable order."""
+        return self._db.execute(
+            "SELECT c.chunk_id, c.doc_id, d.title, c.chapter,"
+            " json_extract(d.metadata, '$.system'), c.tokens"
+            " FROM chunks c JOIN documents d USING (doc_id) ORDER BY c.doc_id, c.seq"
+        )
+
+    def count_chunks(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]

@@ -1,0 +1,103 @@
+"""BM25 keyword index (bm25s) over pre-tokenised chunks, with metadata masks for filters."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+from retrievers.models import SearchFilters
+
+
+class KeywordIndex:
+    """BM25 scores for every chunk; ``search`` applies filters as a mask before ranking."""
+
+    def __init__(
+        self,
+        bm25: bm25s.BM25 | None,
+        chunk_ids: list[str],
+        fields: dict[str, np.ndarray],
+        generation: int,
+    ) -> None:
+        self._bm25 = bm25
+        self.chunk_ids = chunk_ids
+        self._fields = fields
+        self.generation = generation
+
+    @classmethod
+    def build(cls, rows, generation: int) -> KeywordIndex:
+        """Build from ``(chunk_id, doc_id, title, chapter, system, tokens)`` rows."""
+        ids: list[str] = []
+        cols: dict[str, list] = {"doc_id": [], "doc_title": [], "chapter": [], "system": []}
+        corpus: list[list[str]] = []
+        for chunk_id, doc_id, title, chapter, system, tokens in rows:
+            ids.append(chunk_id)
+            cols["doc_id"].append(doc_id)
+            cols["doc_title"].append(title)
+            cols["chapter"].append(chapter or "")
+            cols["system"].append(system or "")
+            # An empty token list breaks bm25s; a placeholder keeps row positions aligned.
+            corpus.append(tokens.split() or ["\x00"])
+        bm25 = None
+        if corpus:
+            bm25 = bm25s.BM25()
+            bm25.index(corpus, show_progress=False)
+        fields = {k: np.array(v, dtype=object) for k, v in cols.items()}
+        return cls(bm25, ids, fields, generation)
+
+    def __len__(self) -> int:
+        return len(self.chunk_ids)
+
+    def mask(self, filters: SearchFilters | None) -> np.ndarray | None:
+        if filters is None or filters.is_empty():
+            return None
+        m = np.ones(len(self.chunk_ids), dtype=bool)
+        for name in ("doc_id", "doc_title", "chapter", "system"):
+            value = getattr(filters, name)
+            if value:
+                m &= self._fields[name] == value
+        return m
+
+    def search(
+        self, tokens: list[str], top_k: int, filters: SearchFilters | None = None
+    ) -> list[tuple[str, float]]:
+        """``(chunk_id, bm25 score)`` best first; only chunks with a positive score."""
+        if self._bm25 is None or not tokens:
+            return []
+        scores = self._bm25.get_scores(tokens)
+        m = self.mask(filters)
+        if m is not None:
+            scores = np.where(m, scores, 0.0)
+        k = min(top_k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self.chunk_ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        if self._bm25 is not None:
+            self._bm25.save(str(directory / "bm25"), show_progress=False)
+        fields = {k: v.tolist() for k, v in self._fields.items()}
+        payload = {"generation": self.generation, "chunk_ids": self.chunk_ids, "fields": fields}
+        tmp = directory / "ids.json.tmp"
+        tmp.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(directory / "ids.json")
+
+    @classmethod
+    def load(cls, directory: Path) -> KeywordIndex | None:
+        """The saved index, or ``None`` when there is none or it cannot be read."""
+        meta = directory / "ids.json"
+        if not meta.is_file():
+            return None
+        try:
+            payload = json.loads(meta.read_text(encoding="utf-8"))
+            ids = payload["chunk_ids"]
+            bm25 = None
+            if ids:
+                bm25 = bm25s.BM25.load(str(directory / "bm25"), show_progress=False)
+            fields = {k: np.array(v, dtype=object) for k, v in payload["fields"].items()}
+        except (OSError, ValueError, KeyError):
+            return None
+        return cls(bm25, ids, fields, int(payload["generation"]))

@@ -1,0 +1,357 @@
+"""The knowledge base: incremental ingestion and hybrid search over one index directory."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from llama_index.core import Document
+
+from retrievers.catalog import Catalog
+from retrievers.embedders import CachedEmbedder
+from retrievers.fusion import reciprocal_rank_fusion, weighted_score_fusion
+from retrievers.keyword_index import KeywordIndex
+from retrievers.models import (
+    Chunk,
+    DocumentRecord,
+    Hit,
+    IngestReport,
+    SearchFilters,
+    SearchMode,
+    SkippedFile,
+)
+from retrievers.query_rewrite import QueryRewriter
+from retrievers.readers import SUPPORTED_SUFFIXES, BadFileError, read_file
+from retrievers.splitters import split_document
+from retrievers.tokenizer import ChineseTokenizer
+from retrievers.vector_store import VectorStore
+
+Progress = Callable[[str, int, int], None]
+"""``progress(stage, advance, total)``: called as work is done, for progress bars."""
+
+DocMetadataFn = Callable[[Path, Document], dict[str, Any]]
+
+
+def _noop_progress(stage: str, advance: int, total: int) -> None:
+    return None
+
+
+def file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def doc_id_for(path: str) -> str:
+    return hashlib.sha1(path.encode()).hexdigest()[:16]
+
+
+class KnowledgeBase:
+    """Owns the catalogue, the keyword index and the vector store of one index directory."""
+
+    def __init__(
+        self,
+        index_dir: Path,
+        embedder: CachedEmbedder,
+        vector_store: VectorStore,
+        tokenizer: ChineseTokenizer,
+        rewriter: QueryRewriter | None = None,
+        doc_metadata: DocMetadataFn | None = None,
+        max_chunk_chars: int = 500,
+        max_file_bytes: int = 50 * 1024 * 1024,
+        fusion: str = "weighted",
+        fusion_weights: tuple[float, float] = (0.5, 0.5),
+        candidate_pool: int = 50,
+    ) -> None:
+        self.index_dir = index_dir
+        self.catalog = Catalog(index_dir / "catalog.sqlite")
+        self.embedder = embedder
+        self.vectors = vector_store
+        self.tokenizer = tokenizer
+        self.rewriter = rewriter or QueryRewriter({})
+        self._doc_metadata = doc_metadata
+        self.max_chunk_chars = max_chunk_chars
+        self.max_file_bytes = max_file_bytes
+        self.fusion = fusion
+        self.fusion_weights = fusion_weights
+        self.candidate_pool = candidate_pool
+        self._keyword: KeywordIndex | None = None
+        self._lock = threading.RLock()
+        self._check_embedder()
+
+    def _check_embedder(self) -> None:
+        # Vectors from two different models are not comparable: re-embed everything.
+        stored = self.catalog.get_meta("embedder")
+        if stored is not None and stored != self.embedder.name:
+            self.vectors.reset()
+            for doc in self.catalog.documents():
+                self.catalog.remove_document(doc.doc_id)
+        self.catalog.set_meta("embedder", self.embedder.name)
+
+    # -- ingestion ------------------------------------------------------------
+    @staticmethod
+    def _expand(paths: Iterable[Path]) -> tuple[list[Path], list[Path], list[SkippedFile]]:
+        """Files to ingest, directories walked, and paths skipped up front."""
+        files: list[Path] = []
+        dirs: list[Path] = []
+        skipped: list[SkippedFile] = []
+        for p in paths:
+            p = Path(p)
+            if p.is_dir():
+                dirs.append(p.resolve())
+                for root, subdirs, names in os.walk(p):
+                    subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
+                    for name in sorted(names):
+                        f = Path(root) / name
+                        if name.startswith("."):
+                            continue
+                        if f.suffix.lower() in SUPPORTED_SUFFIXES:
+                            files.append(f.resolve())
+                        else:
+                            skipped.append(
+                                SkippedFile(path=str(f), reason=f"unsupported format '{f.suffix}'")
+                            )
+            elif p.is_file():
+                files.append(p.resolve())
+            else:
+                skipped.append(SkippedFile(path=str(p), reason="not found"))
+        return files, dirs, skipped
+
+    def _make_chunks(self, doc_id: str, title: str, doc: Document, meta: dict) -> list[Chunk]:
+        nodes = split_document(doc, self.max_chunk_chars)
+        chunks = []
+        for seq, node in enumerate(nodes):
+            chunks.append(
+                Chunk(
+                    chunk_id=f"{doc_id}:{seq:05d}",
+                    doc_id=doc_id,
+                    doc_title=title,
+                    seq=seq,
+                    text=node.get_content(),
+                    article=node.metadata.get("article"),
+                    chapter=node.metadata.get("chapter"),
+                    section=node.metadata.get("section"),
+                    part=int(node.metadata.get("part", 0)),
+                    metadata={k: v for k, v in meta.items() if k in ("system", "scope")},
+                )
+            )
+        return chunks
+
+    def ingest(self, paths: Sequence[Path], progress: Progress | None = None) -> IngestReport:
+        """Add new files, replace changed ones, skip unchanged ones (by content hash).
+
+        Files that were ingested from a given directory and are gone from it are removed.
+        A bad file is reported in ``skipped`` with its reason; the batch goes on.
+        """
+        progress = progress or _noop_progress
+        started = time.perf_counter()
+        report = IngestReport()
+        with self._lock:
+            files, dirs, report.skipped = self._expand(paths)
+            progress("scan", 0, len(files))
+            work: list[tuple[Path, str, DocumentRecord | None]] = []
+            for f in files:
+                try:
+                    digest = file_hash(f)
+                except OSError as exc:
+                    report.skipped.append(SkippedFile(path=str(f), reason=f"unreadable: {exc}"))
+                    continue
+                existing = self.catalog.document_by_path(str(f))
+                if existing is not None and existing.content_hash == digest:
+                    report.unchanged.append(str(f))
+                else:
+                    work.append((f, digest, existing))
+                progress("scan", 1, len(files))
+
+            seen = {str(f) for f in files}
+            for doc in self.catalog.documents():
+                inside = any(Path(doc.path).is_relative_to(d) for d in dirs)
+                if inside and doc.path not in seen:
+                    self._remove(doc)
+                    report.removed.append(doc.path)
+
+            parsed = []
+            for f, digest, existing in work:
+                try:
+                    doc = read_file(f, self.max_file_bytes)
+                except BadFileError as exc:
+                    report.skipped.append(SkippedFile(path=exc.path, reason=exc.reason))
+                    continue
+                parsed.append((f, digest, existing, doc))
+
+            total_chunks = 0
+            prepared = []
+            for f, digest, existing, doc in parsed:
+                doc_id = existing.doc_id if existing else doc_id_for(str(f))
+                title = str(doc.metadata.get("title") or f.stem)
+                meta = dict(self._doc_metadata(f, doc)) if self._doc_metadata else {}
+                chunks = self._make_chunks(doc_id, title, doc, meta)
+                total_chunks += len(chunks)
+                prepared.append((f, digest, existing, doc, doc_id, title, meta, chunks))
+
+            progress("embed", 0, total_chunks)
+            for f, digest, existing, doc, doc_id, title, meta, chunks in prepared:
+                texts = [c.index_text() for c in chunks]
+                tokens = self.tokenizer.tokenize_many(texts)
+                vectors = self.embedder.embed_passages(
+                    texts, progress=lambda n: progress("embed", n, total_chunks)
+                )
+                record = DocumentRecord(
+                    doc_id=doc_id,
+                    path=str(f),
+                    title=title,
+                    content_hash=digest,
+                    format=str(doc.metadata.get("format", f.suffix.lstrip("."))),
+                    n_chunks=len(chunks),
+                    ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                    metadata={**meta, "encoding": doc.metadata.get("encoding")},
+                )
+                # Vectors first, catalogue last: a crash in between leaves the old hash in
+                # the catalogue, so the next ingest redoes this file instead of trusting it.
+                if existing is not None:
+                    self.vectors.delete_doc(doc_id)
+                self.vectors.upsert(
+                    [c.chunk_id for c in chunks],
+                    vectors,
+                    [c.text for c in chunks],
+                    [self._vector_metadata(c) for c in chunks],
+                )
+                self.catalog.replace_document(record, chunks, tokens)
+                (report.updated if existing else report.added).append(str(f))
+                report.chunks_written += len(chunks)
+            if report.changed or self._keyword_stale():
+                progress("keyword", 0, 1)
+                self._rebuild_keyword()
+                progress("keyword", 1, 1)
+        report.seconds = round(time.perf_counter() - started, 3)
+        return report
+
+    @staticmethod
+    def _vector_metadata(c: Chunk) -> dict[str, Any]:
+        return {
+            "doc_id": c.doc_id,
+            "doc_title": c.doc_title,
+            "article": c.article,
+            "chapter": c.chapter,
+            "system": c.metadata.get("system"),
+        }
+
+    def _remove(self, doc: DocumentRecord) -> None:
+        self.vectors.delete_doc(doc.doc_id)
+        self.catalog.remove_document(doc.doc_id)
+
+    def remove(self, key: str) -> list[DocumentRecord]:
+        """Remove documents by id, path or title; returns what was removed."""
+        with self._lock:
+            docs = self.catalog.find_documents(key)
+            if not docs and Path(key).exists():
+                docs = self.catalog.find_documents(str(Path(key).resolve()))
+            for doc in docs:
+                self._remove(doc)
+            if docs:
+                self._rebuild_keyword()
+            return docs
+
+    def documents(self) -> list[DocumentRecord]:
+        return self.catalog.documents()
+
+    def is_empty(self) -> bool:
+        return self.catalog.count_chunks() == 0
+
+    # -- keyword index --------------------------------------------------------
+    @property
+    def _keyword_dir(self) -> Path:
+        return self.index_dir / "keyword"
+
+    def _keyword_stale(self) -> bool:
+        kw = self._keyword or KeywordIndex.load(self._keyword_dir)
+        return kw is None or kw.generation != self.catalog.generation
+
+    def _rebuild_keyword(self) -> None:
+        kw = KeywordIndex.build(self.catalog.iter_index_rows(), self.catalog.generation)
+        kw.save(self._keyword_dir)
+        self._keyword = kw
+
+    def keyword_index(self) -> KeywordIndex:
+        """The BM25 index, loaded from disk or rebuilt when another process changed the catalogue."""
+        with self._lock:
+            gen = self.catalog.generation
+            if self._keyword is not None and self._keyword.generation == gen:
+                return self._keyword
+            kw = KeywordIndex.load(self._keyword_dir)
+            if kw is None or kw.generation != gen:
+                self._rebuild_keyword()
+            else:
+                self._keyword = kw
+            assert self._keyword is not None
+            return self._keyword
+
+    # -- search ---------------------------------------------------------------
+    def _where(self, filters: SearchFilters | None) -> dict[str, Any] | None:
+        if filters is None or filters.is_empty():
+            return None
+        clauses = [
+            {name: value}
+            for name in ("doc_id", "doc_title", "chapter", "system")
+            if (value := getattr(filters, name))
+        ]
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def search(
+        self,
+        query: str,
+        top_k: int = 5,
+        mode: SearchMode = "hybrid",
+        filters: SearchFilters | None = None,
+    ) -> list[Hit]:
+        """Best chunks for a question: BM25, dense, or both fused."""
+        query = query.strip()
+        if not query or top_k <= 0:
+            return []
+        rewritten = self.rewriter.rewrite(query)
+        pool = max(self.candidate_pool, top_k)
+        rankings = []
+        if mode in ("hybrid", "bm25"):
+            tokens = self.tokenizer.tokenize(rewritten)
+            rankings.append(self.keyword_index().search(tokens, pool, filters))
+        if mode in ("hybrid", "dense"):
+            vec = self.embedder.embed_queries([rewritten])[0]
+            rankings.append(self.vectors.query(vec, pool, self._where(filters)))
+        if mode != "hybrid":
+            fused = list(rankings[0])
+        elif self.fusion == "rrf":
+            fused = reciprocal_rank_fusion(rankings)
+        else:
+            fused = weighted_score_fusion(rankings, self.fusion_weights)
+        fused = fused[:top_k]
+        chunks = self.catalog.chunks_by_ids([cid for cid, _ in fused])
+        hits = []
+        for cid, score in fused:
+            c = chunks.get(cid)
+            if c is None:  # index briefly ahead of the catalogue in another process
+                continue
+            hits.append(
+                Hit(
+                    chunk_id=c.chunk_id,
+                    doc_id=c.doc_id,
+                    doc_title=c.doc_title,
+                    article=c.article,
+                    text=c.text,
+                    score=round(score, 6),
+                    chapter=c.chapter,
+                    section=c.section,
+                    metadata=c.metadata,
+                )
+            )
+        return hits
+
+    def close(self) -> None:
+        self.catalog.close()
