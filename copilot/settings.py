@@ -39,7 +39,13 @@ class Settings(BaseSettings):
 
     max_file_bytes: int = Field(default=50 * 1024 * 1024, description="Larger files are skipped.")
     max_chunk_chars: int = 500
+    second_embedder: Literal["use", "none"] = Field(
+        default="use", description="A second, cheaper dense signal fused with the main one."
+    )
     fusion: Literal["rrf", "weighted"] = "weighted"
+    keyword_weight: float = 0.4
+    dense_weight: float = 0.4
+    second_dense_weight: float = 0.2
     candidate_pool: int = 50
 
     @property

@@ -26,6 +26,11 @@ class KeywordIndex:
         self._fields = fields
         self.generation = generation
 
+    # b=0.5 (instead of 0.75) penalises long articles less: the answer to a question on
+    # fines often sits in a long "法律责任" article listing many offences.
+    K1 = 1.5
+    B = 0.5
+
     @classmethod
     def build(cls, rows, generation: int) -> KeywordIndex:
         """Build from ``(chunk_id, doc_id, title, chapter, system, tokens)`` rows."""
@@ -42,7 +47,7 @@ class KeywordIndex:
             corpus.append(tokens.split() or ["\x00"])
         bm25 = None
         if corpus:
-            bm25 = bm25s.BM25()
+            bm25 = bm25s.BM25(k1=cls.K1, b=cls.B)
             bm25.index(corpus, show_progress=False)
         fields = {k: np.array(v, dtype=object) for k, v in cols.items()}
         return cls(bm25, ids, fields, generation)

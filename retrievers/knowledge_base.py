@@ -7,6 +7,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -54,47 +55,63 @@ def doc_id_for(path: str) -> str:
     return hashlib.sha1(path.encode()).hexdigest()[:16]
 
 
+@dataclass
+class DenseChannel:
+    """One dense signal: an embedder, the vector store holding its vectors, a fusion weight."""
+
+    embedder: CachedEmbedder
+    store: VectorStore
+    weight: float
+
+
 class KnowledgeBase:
-    """Owns the catalogue, the keyword index and the vector store of one index directory."""
+    """Owns the catalogue, the keyword index and the dense channels of one index directory."""
 
     def __init__(
         self,
         index_dir: Path,
-        embedder: CachedEmbedder,
-        vector_store: VectorStore,
+        dense: Sequence[DenseChannel],
         tokenizer: ChineseTokenizer,
         rewriter: QueryRewriter | None = None,
         doc_metadata: DocMetadataFn | None = None,
         max_chunk_chars: int = 500,
         max_file_bytes: int = 50 * 1024 * 1024,
         fusion: str = "weighted",
-        fusion_weights: tuple[float, float] = (0.5, 0.5),
+        keyword_weight: float = 0.4,
         candidate_pool: int = 50,
     ) -> None:
+        if not dense:
+            raise ValueError("a knowledge base needs at least one dense channel")
         self.index_dir = index_dir
         self.catalog = Catalog(index_dir / "catalog.sqlite")
-        self.embedder = embedder
-        self.vectors = vector_store
+        self.dense = list(dense)
         self.tokenizer = tokenizer
         self.rewriter = rewriter or QueryRewriter({})
         self._doc_metadata = doc_metadata
         self.max_chunk_chars = max_chunk_chars
         self.max_file_bytes = max_file_bytes
         self.fusion = fusion
-        self.fusion_weights = fusion_weights
+        self.keyword_weight = keyword_weight
         self.candidate_pool = candidate_pool
         self._keyword: KeywordIndex | None = None
         self._lock = threading.RLock()
         self._check_embedder()
 
+    @property
+    def embedder(self) -> CachedEmbedder:
+        """The primary embedder (first dense channel)."""
+        return self.dense[0].embedder
+
     def _check_embedder(self) -> None:
         # Vectors from two different models are not comparable: re-embed everything.
-        stored = self.catalog.get_meta("embedder")
-        if stored is not None and stored != self.embedder.name:
-            self.vectors.reset()
+        names = ",".join(ch.embedder.name for ch in self.dense)
+        stored = self.catalog.get_meta("embedders")
+        if stored is not None and stored != names:
+            for ch in self.dense:
+                ch.store.reset()
             for doc in self.catalog.documents():
                 self.catalog.remove_document(doc.doc_id)
-        self.catalog.set_meta("embedder", self.embedder.name)
+        self.catalog.set_meta("embedders", names)
 
     # -- ingestion ------------------------------------------------------------
     @staticmethod
@@ -201,9 +218,13 @@ class KnowledgeBase:
             for f, digest, existing, doc, doc_id, title, meta, chunks in prepared:
                 texts = [c.index_text() for c in chunks]
                 tokens = self.tokenizer.tokenize_many(texts)
-                vectors = self.embedder.embed_passages(
-                    texts, progress=lambda n: progress("embed", n, total_chunks)
-                )
+                vectors = [
+                    ch.embedder.embed_passages(
+                        texts,
+                        progress=(lambda n: progress("embed", n, total_chunks)) if i == 0 else None,
+                    )
+                    for i, ch in enumerate(self.dense)
+                ]
                 record = DocumentRecord(
                     doc_id=doc_id,
                     path=str(f),
@@ -216,14 +237,15 @@ class KnowledgeBase:
                 )
                 # Vectors first, catalogue last: a crash in between leaves the old hash in
                 # the catalogue, so the next ingest redoes this file instead of trusting it.
-                if existing is not None:
-                    self.vectors.delete_doc(doc_id)
-                self.vectors.upsert(
-                    [c.chunk_id for c in chunks],
-                    vectors,
-                    [c.text for c in chunks],
-                    [self._vector_metadata(c) for c in chunks],
-                )
+                for ch, vecs in zip(self.dense, vectors, strict=True):
+                    if existing is not None:
+                        ch.store.delete_doc(doc_id)
+                    ch.store.upsert(
+                        [c.chunk_id for c in chunks],
+                        vecs,
+                        [c.text for c in chunks],
+                        [self._vector_metadata(c) for c in chunks],
+                    )
                 self.catalog.replace_document(record, chunks, tokens)
                 (report.updated if existing else report.added).append(str(f))
                 report.chunks_written += len(chunks)
@@ -245,7 +267,8 @@ class KnowledgeBase:
         }
 
     def _remove(self, doc: DocumentRecord) -> None:
-        self.vectors.delete_doc(doc.doc_id)
+        for ch in self.dense:
+            ch.store.delete_doc(doc.doc_id)
         self.catalog.remove_document(doc.doc_id)
 
     def remove(self, key: str) -> list[DocumentRecord]:
@@ -305,6 +328,16 @@ class KnowledgeBase:
         ]
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
+    @staticmethod
+    def _query_vector(ch: DenseChannel, query: str, rewritten: str):
+        # The dialect rewrite helps the model with statute wording, the original keeps
+        # what the rewrite may have lost; their sum searches for both.
+        if rewritten == query:
+            return ch.embedder.embed_queries([query])[0]
+        both = ch.embedder.embed_queries([query, rewritten])
+        v = both.sum(axis=0)
+        return v / (float((v**2).sum()) ** 0.5 or 1.0)
+
     def search(
         self,
         query: str,
@@ -318,19 +351,27 @@ class KnowledgeBase:
             return []
         rewritten = self.rewriter.rewrite(query)
         pool = max(self.candidate_pool, top_k)
-        rankings = []
+        rankings: list[list[tuple[str, float]]] = []
+        weights: list[float] = []
         if mode in ("hybrid", "bm25"):
             tokens = self.tokenizer.tokenize(rewritten)
             rankings.append(self.keyword_index().search(tokens, pool, filters))
+            weights.append(self.keyword_weight)
         if mode in ("hybrid", "dense"):
-            vec = self.embedder.embed_queries([rewritten])[0]
-            rankings.append(self.vectors.query(vec, pool, self._where(filters)))
-        if mode != "hybrid":
+            channels = self.dense if mode == "hybrid" else self.dense[:1]
+            for ch in channels:
+                rankings.append(
+                    ch.store.query(
+                        self._query_vector(ch, query, rewritten), pool, self._where(filters)
+                    )
+                )
+                weights.append(ch.weight)
+        if len(rankings) == 1:
             fused = list(rankings[0])
         elif self.fusion == "rrf":
             fused = reciprocal_rank_fusion(rankings)
         else:
-            fused = weighted_score_fusion(rankings, self.fusion_weights)
+            fused = weighted_score_fusion(rankings, weights)
         fused = fused[:top_k]
         chunks = self.catalog.chunks_by_ids([cid for cid, _ in fused])
         hits = []

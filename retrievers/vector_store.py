@@ -148,12 +148,10 @@ class ChromaVectorStore:
         self._collection.delete(where={"doc_id": doc_id})
 
     def query(self, vector, top_k, where=None) -> list[tuple[str, float]]:
-        n = self.count()
-        if n == 0:
-            return []
+        # No count() first: it is a round trip, and Chroma returns fewer results itself.
         res = self._collection.query(
             query_embeddings=np.asarray(vector, dtype=np.float32).reshape(1, -1),
-            n_results=min(top_k, n),
+            n_results=top_k,
             where=where or None,
             include=["distances"],
         )
