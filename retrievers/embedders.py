@@ -215,19 +215,27 @@ class EmbeddingCache:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, vec BLOB)")
         self._lock = threading.Lock()
-        self._seed: dict[str, np.ndarray] = {}
-        for seed in seed_files:
-            if seed.is_file():
-                with np.load(seed) as data:
-                    for key, vec in zip(data["keys"], data["vectors"], strict=True):
-                        self._seed[str(key)] = vec
+        self._seed_files = list(seed_files)
+        self._seed: dict[str, np.ndarray] | None = None
+
+    def _seed_vectors(self) -> dict[str, np.ndarray]:
+        # Loaded on first lookup only: searching never needs it, ingesting does.
+        if self._seed is None:
+            seed: dict[str, np.ndarray] = {}
+            for path in self._seed_files:
+                if path.is_file():
+                    with np.load(path) as data:
+                        seed.update(zip(map(str, data["keys"]), data["vectors"], strict=True))
+            self._seed = seed
+        return self._seed
 
     def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
         missing = []
+        seed = self._seed_vectors() if keys else {}
         for k in keys:
-            if k in self._seed:
-                found[k] = self._seed[k].astype(np.float32)
+            if k in seed:
+                found[k] = seed[k].astype(np.float32)
             else:
                 missing.append(k)
         with self._lock:

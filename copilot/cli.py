@@ -1,0 +1,250 @@
+"""The ``copilot`` command line: ingest, manage documents, search, interactive shell."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from copilot.knowledge import ConfigurationError, build_knowledge_base, ensure_bundled_index
+from copilot.settings import Settings
+from retrievers.knowledge_base import KnowledgeBase
+from retrievers.models import Hit, IngestReport, SearchFilters, SearchMode
+
+app = typer.Typer(help="数字重庆 governance copilot", no_args_is_help=True, add_completion=False)
+docs_app = typer.Typer(help="Manage ingested documents.", no_args_is_help=True)
+app.add_typer(docs_app, name="docs")
+
+err = Console(stderr=True)
+out = Console()
+
+_STAGES = {"scan": "检查文件 scanning", "embed": "向量化 embedding", "keyword": "关键词索引 BM25"}
+
+
+@contextmanager
+def progress_bar(enabled: bool = True):
+    """A rich progress bar on stderr; yields a ``progress(stage, advance, total)`` callback."""
+    if not enabled:
+        yield None
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    ) as bar:
+        tasks: dict[str, int] = {}
+
+        def advance(stage: str, n: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(_STAGES.get(stage, stage), total=total)
+            bar.update(tasks[stage], advance=n, total=total)
+
+        yield advance
+
+
+def _open(settings: Settings | None = None) -> tuple[Settings, KnowledgeBase]:
+    settings = settings or Settings()
+    try:
+        return settings, build_knowledge_base(settings)
+    except ConfigurationError as exc:
+        err.print(f"[red]配置错误 configuration error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _ready(settings: Settings, kb: KnowledgeBase, quiet: bool = False) -> None:
+    """Build the index from the bundled regulations on first use."""
+    if kb.is_empty():
+        if not quiet:
+            err.print("索引为空，正在从内置法规构建… (first run: indexing the bundled regulations)")
+        with progress_bar(not quiet) as cb:
+            ensure_bundled_index(kb, settings, progress=cb)
+
+
+def _print_report(report: IngestReport, as_json: bool) -> None:
+    if as_json:
+        out.print_json(report.model_dump_json())
+        return
+    out.print(
+        f"新增 added {len(report.added)}, 更新 updated {len(report.updated)}, "
+        f"未变 unchanged {len(report.unchanged)}, 移除 removed {len(report.removed)}, "
+        f"跳过 skipped {len(report.skipped)}; {report.chunks_written} chunks in {report.seconds:.1f}s"
+    )
+    for s in report.skipped:
+        out.print(f"  [yellow]跳过 skipped[/yellow] {s.path}: {s.reason}")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Add or update documents; unchanged files are skipped by content hash."""
+    _, kb = _open()
+    with progress_bar(not as_json) as cb:
+        report = kb.ingest(paths, progress=cb)
+    _print_report(report, as_json)
+
+
+@docs_app.command("list")
+def docs_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List ingested documents."""
+    _, kb = _open()
+    docs = kb.documents()
+    if as_json:
+        out.print_json(json.dumps([d.model_dump() for d in docs], ensure_ascii=False))
+        return
+    table = Table("doc_id", "标题 title", "格式", "chunks", "应用系统", "ingested_at")
+    for d in docs:
+        table.add_row(
+            d.doc_id,
+            d.title,
+            d.format,
+            str(d.n_chunks),
+            d.metadata.get("system", ""),
+            d.ingested_at,
+        )
+    out.print(table)
+    out.print(f"{len(docs)} documents")
+
+
+@docs_app.command("remove")
+def docs_remove(key: Annotated[str, typer.Argument(help="doc_id, path or exact title.")]) -> None:
+    """Remove a document and its chunks from every index."""
+    _, kb = _open()
+    removed = kb.remove(key)
+    if not removed:
+        err.print(f"[red]未找到文档 no document matches[/red] {key!r}")
+        raise typer.Exit(1)
+    for d in removed:
+        out.print(f"已移除 removed {d.doc_id} {d.title}")
+
+
+def _hit_json(h: Hit) -> dict:
+    return {
+        "chunk_id": h.chunk_id,
+        "doc_title": h.doc_title,
+        "article": h.article,
+        "text": h.text,
+        "score": h.score,
+        "chapter": h.chapter,
+    }
+
+
+def _print_hits(hits: list[Hit]) -> None:
+    if not hits:
+        out.print("没有找到相关条文。 (no matching text)")
+    for i, h in enumerate(hits, 1):
+        where = f"《{h.doc_title}》{h.article or ''}"
+        out.print(f"[bold]{i}. {where}[/bold]  [dim]score {h.score:.3f}[/dim]")
+        out.print(f"   {h.text[:200]}{'…' if len(h.text) > 200 else ''}")
+
+
+def _run_batch(
+    kb: KnowledgeBase, src: Path, dst: Path, top_k: int, mode: SearchMode, filters
+) -> int:
+    """Batch search; a malformed line becomes an error record, the rest still runs."""
+    errors = 0
+    try:
+        lines = src.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        err.print(f"[red]无法读取输入 cannot read input[/red] {src}: {exc}")
+        raise typer.Exit(2) from exc
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    with dst.open("w", encoding="utf-8") as fh, progress_bar(True) as cb:
+        for n, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                if not isinstance(row, dict) or not isinstance(row.get("question"), str):
+                    raise ValueError('expected an object with a string "question"')
+                hits = kb.search(row["question"], top_k, mode, filters)
+                record = {"id": row.get("id", n), "hits": [_hit_json(h) for h in hits]}
+            except (json.JSONDecodeError, ValueError) as exc:
+                errors += 1
+                record = {"id": None, "line": n, "error": f"line {n}: {exc}"}
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+            if cb:
+                cb("search", 1, len(lines))
+    if errors:
+        err.print(
+            f"[yellow]{errors} 行输入有误 malformed input lines (written as error records)[/yellow]"
+        )
+    return errors
+
+
+@app.command()
+def search(
+    question: Annotated[str | None, typer.Argument(help="问题 question")] = None,
+    top_k: Annotated[int, typer.Option("--top-k", min=1, max=100)] = 5,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    mode: Annotated[str, typer.Option(help="hybrid | bm25 | dense")] = "hybrid",
+    doc: Annotated[str | None, typer.Option("--doc", help="Only this document title.")] = None,
+    chapter: Annotated[
+        str | None, typer.Option(help="Only this chapter, e.g. '第六章 法律责任'.")
+    ] = None,
+    system: Annotated[
+        str | None, typer.Option(help="Only this application system, e.g. 数字法治.")
+    ] = None,
+    input: Annotated[
+        Path | None, typer.Option("--input", help='JSONL of {"id","question"}.')
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", help="JSONL of {id, hits}.")] = None,
+) -> None:
+    """Search the regulations: one question, or a batch with --input/--output."""
+    if mode not in ("hybrid", "bm25", "dense"):
+        err.print(f"[red]未知模式 unknown mode[/red] {mode!r}: use hybrid, bm25 or dense")
+        raise typer.Exit(2)
+    if (input is None) != (output is None):
+        err.print("[red]--input 与 --output 需同时给出 (give both --input and --output)[/red]")
+        raise typer.Exit(2)
+    if input is None and not (question or "").strip():
+        err.print("[red]请输入问题 give a question, or --input/--output for a batch[/red]")
+        raise typer.Exit(2)
+    settings, kb = _open()
+    _ready(settings, kb, quiet=as_json)
+    filters = SearchFilters(doc_title=doc, chapter=chapter, system=system)
+    if input is not None and output is not None:
+        errors = _run_batch(kb, input, output, top_k, mode, filters)  # type: ignore[arg-type]
+        raise typer.Exit(1 if errors else 0)
+    hits = kb.search(question or "", top_k, mode, filters)  # type: ignore[arg-type]
+    if as_json:
+        sys.stdout.write(
+            json.dumps([_hit_json(h) for h in hits], ensure_ascii=False, indent=2) + "\n"
+        )
+    else:
+        _print_hits(hits)
+
+
+@app.command()
+def shell(top_k: Annotated[int, typer.Option("--top-k", min=1, max=20)] = 5) -> None:
+    """Interactive session: type a question, get the articles that answer it."""
+    settings, kb = _open()
+    _ready(settings, kb)
+    n_docs = len(kb.documents())
+    out.print(
+        f"[bold]数字重庆治理助手[/bold] — {n_docs} 部法规已索引。输入问题，空行或 Ctrl-D 退出。"
+    )
+    while True:
+        try:
+            question = input("问> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            out.print()
+            break
+        if not question or question in {"exit", "quit", "退出"}:
+            break
+        _print_hits(kb.search(question, top_k))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
