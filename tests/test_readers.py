@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from retrievers.readers import BadFileError, read_file
+from tests.file_factory import ARTICLES, write_docx, write_html, write_pdf, write_xlsx
+
+MB = 1024 * 1024
+
+
+def test_utf8_markdown_takes_its_title_from_the_heading(tmp_path: Path):
+    p = tmp_path / "a.md"
+    p.write_text("# 网格管理办法\n\n" + "\n".join(ARTICLES), encoding="utf-8")
+    doc = read_file(p, MB)
+    assert doc.metadata["title"] == "网格管理办法"
+    assert ARTICLES[1] in doc.text
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "gb18030", "gb2312"])
+def test_gbk_family_text_is_decoded(tmp_path: Path, encoding: str):
+    p = tmp_path / "gbk.txt"
+    p.write_bytes("\n".join(ARTICLES).encode(encoding))
+    doc = read_file(p, MB)
+    assert doc.text == "\n".join(ARTICLES)
+    assert doc.metadata["encoding"] == "gb18030"
+
+
+def test_utf8_with_bom_is_decoded_without_the_bom(tmp_path: Path):
+    p = tmp_path / "bom.txt"
+    p.write_bytes(b"\xef\xbb\xbf" + ARTICLES[0].encode("utf-8"))
+    assert read_file(p, MB).text == ARTICLES[0]
+
+
+def test_docx_paragraphs_and_table_rows_with_header(tmp_path: Path):
+    p = write_docx(
+        tmp_path / "通知.docx",
+        ARTICLES,
+        table=[["区县", "网格数"], ["渝中区", "120"], ["江北区", "260"]],
+    )
+    doc = read_file(p, MB)
+    assert ARTICLES[2] in doc.text
+    assert "区县: 渝中区；网格数: 120" in doc.text
+
+
+def test_pdf_text_is_extracted(tmp_path: Path):
+    p = write_pdf(tmp_path / "办法.pdf", ARTICLES)
+    doc = read_file(p, MB)
+    assert "网格员发现占道经营" in doc.text
+
+
+def test_html_drops_scripts_and_styles(tmp_path: Path):
+    p = write_html(tmp_path / "page.html", "通知公告", ARTICLES)
+    doc = read_file(p, MB)
+    assert doc.metadata["title"] == "通知公告"
+    assert ARTICLES[0] in doc.text
+    assert "不应出现的脚本" not in doc.text
+    assert "color" not in doc.text
+
+
+def test_csv_rows_keep_their_header(tmp_path: Path):
+    p = tmp_path / "表.csv"
+    p.write_text("区县,常住人口\n渝中区,588717\n江北区,925800\n", encoding="utf-8")
+    doc = read_file(p, MB)
+    assert doc.text.splitlines() == ["区县: 渝中区；常住人口: 588717", "区县: 江北区；常住人口: 925800"]
+
+
+def test_gbk_csv_is_decoded(tmp_path: Path):
+    p = tmp_path / "gbk.csv"
+    p.write_bytes("区县,常住人口\n渝中区,588717\n".encode("gbk"))
+    assert read_file(p, MB).text == "区县: 渝中区；常住人口: 588717"
+
+
+def test_xlsx_rows_keep_their_header(tmp_path: Path):
+    p = write_xlsx(tmp_path / "指标.xlsx", [["区县", "老龄化率"], ["渝中区", 14.03], ["大渡口区", None]])
+    doc = read_file(p, MB)
+    assert "区县: 渝中区；老龄化率: 14.03" in doc.text
+    assert "区县: 大渡口区" in doc.text
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("empty.txt", b"", "empty file"),
+        ("blank.md", b"   \n\n  ", "no extractable text"),
+        ("binary.txt", bytes(range(256)) * 10, "not text"),
+        ("fake.docx", "第一条 这不是docx".encode(), "not a valid docx"),
+        ("fake.xlsx", b"PK\x03\x04broken", "not a valid xlsx"),
+        ("fake.pdf", "第一条 这不是pdf".encode(), "not a valid pdf"),
+        ("truncated.pdf", b"%PDF-1.4\n1 0 obj garbage", "cannot parse pdf"),
+        ("image.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "unsupported format"),
+    ],
+)
+def test_bad_files_raise_with_a_reason(tmp_path: Path, name: str, content: bytes, reason: str):
+    p = tmp_path / name
+    p.write_bytes(content)
+    with pytest.raises(BadFileError) as info:
+        read_file(p, MB)
+    assert reason in info.value.reason
+    assert info.value.path == str(p)
+
+
+def test_file_over_the_size_limit_is_refused_before_reading(tmp_path: Path):
+    p = tmp_path / "big.txt"
+    p.write_text("第一条 内容。" * 1000, encoding="utf-8")
+    with pytest.raises(BadFileError, match="too large"):
+        read_file(p, max_bytes=1000)
+
+
+def test_dangling_link_is_reported_unreadable(tmp_path: Path):
+    p = tmp_path / "gone.txt"
+    os.symlink(tmp_path / "missing.txt", p)
+    with pytest.raises(BadFileError, match="unreadable"):
+        read_file(p, MB)
