@@ -18,7 +18,9 @@ def _folder(tmp_path: Path) -> Path:
     d = tmp_path / "docs"
     d.mkdir()
     (d / "办法.md").write_text("# 社区网格管理办法\n\n" + "\n".join(ARTICLES), encoding="utf-8")
-    (d / "gbk通知.txt").write_bytes("关于做好汛期地质灾害巡查工作的通知。各村社网格员须每日巡查滑坡隐患点。".encode("gbk"))
+    (d / "gbk通知.txt").write_bytes(
+        "关于做好汛期地质灾害巡查工作的通知。各村社网格员须每日巡查滑坡隐患点。".encode("gbk")
+    )
     write_docx(d / "会议纪要.docx", ["会议决定：老旧小区加装电梯由街道统筹推进。"])
     write_pdf(d / "工作简报.pdf", ["本周共受理噪声扰民投诉三十二件。"])
     write_html(d / "公告.html", "停水公告", ["因管网检修，解放碑片区周六停水八小时。"])
@@ -99,7 +101,16 @@ def test_index_persists_and_is_searchable_from_a_new_process(tmp_path, make_sett
     kb.close()
     env = {**os.environ, "COPILOT_HOME": str(make_settings().home)}
     out = subprocess.run(
-        [sys.executable, "-m", "copilot.cli", "search", "网格员发现占道经营", "--json", "--top-k", "2"],
+        [
+            sys.executable,
+            "-m",
+            "copilot.cli",
+            "search",
+            "网格员发现占道经营",
+            "--json",
+            "--top-k",
+            "2",
+        ],
         capture_output=True,
         text=True,
         env=env,

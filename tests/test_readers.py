@@ -64,7 +64,10 @@ def test_csv_rows_keep_their_header(tmp_path: Path):
     p = tmp_path / "表.csv"
     p.write_text("区县,常住人口\n渝中区,588717\n江北区,925800\n", encoding="utf-8")
     doc = read_file(p, MB)
-    assert doc.text.splitlines() == ["区县: 渝中区；常住人口: 588717", "区县: 江北区；常住人口: 925800"]
+    assert doc.text.splitlines() == [
+        "区县: 渝中区；常住人口: 588717",
+        "区县: 江北区；常住人口: 925800",
+    ]
 
 
 def test_gbk_csv_is_decoded(tmp_path: Path):
@@ -74,7 +77,9 @@ def test_gbk_csv_is_decoded(tmp_path: Path):
 
 
 def test_xlsx_rows_keep_their_header(tmp_path: Path):
-    p = write_xlsx(tmp_path / "指标.xlsx", [["区县", "老龄化率"], ["渝中区", 14.03], ["大渡口区", None]])
+    p = write_xlsx(
+        tmp_path / "指标.xlsx", [["区县", "老龄化率"], ["渝中区", 14.03], ["大渡口区", None]]
+    )
     doc = read_file(p, MB)
     assert "区县: 渝中区；老龄化率: 14.03" in doc.text
     assert "区县: 大渡口区" in doc.text

@@ -66,7 +66,11 @@ def test_sections_are_recorded_under_their_chapter():
 
 def test_long_article_is_split_on_sentence_punctuation_and_rejoins_verbatim():
     sentences = [f"第{i}句规定了某项义务，应当遵守。" for i in range(60)]
-    text = "# 测试条例\n<!-- INFO END -->\n## 第一章 总则\n第一条 " + "".join(sentences) + "\n第二条 短条。\n第三条 另一条。\n"
+    text = (
+        "# 测试条例\n<!-- INFO END -->\n## 第一章 总则\n第一条 "
+        + "".join(sentences)
+        + "\n第二条 短条。\n第三条 另一条。\n"
+    )
     pieces = split_legal_text(text, max_chars=120)
     first = [p for p in pieces if p["article"] == "第一条"]
     assert len(first) > 1
@@ -117,5 +121,7 @@ def test_legal_detection_needs_several_articles():
 
 def test_splitter_is_a_llamaindex_node_parser():
     parser = LegalTextSplitter(max_chars=200)
-    nodes = parser.get_nodes_from_documents([Document(text="第一条 甲。\n第二条 乙。\n第三条 丙。")])
+    nodes = parser.get_nodes_from_documents(
+        [Document(text="第一条 甲。\n第二条 乙。\n第三条 丙。")]
+    )
     assert [n.metadata["article"] for n in nodes] == ["第一条", "第二条", "第三条"]

@@ -1,0 +1,1 @@
+"""Prompt templates as versioned files, loaded by name (roadmap [B])."""

@@ -1,0 +1,110 @@
+"""The ``copilot`` CLI: search (single and batch), ingest, docs, shell, first-run indexing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from copilot.cli import app
+from tests.file_factory import ARTICLES
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def bundled_env(monkeypatch, bundled_kb, bundled_settings):
+    monkeypatch.setenv("COPILOT_HOME", str(bundled_settings.home))
+
+
+def test_search_json_prints_hits_with_article_and_score(bundled_env):
+    result = runner.invoke(
+        app, ["search", "物业公司擅自改变物业管理用房用途会被罚多少", "--json", "--top-k", "3"]
+    )
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.stdout)
+    assert len(hits) == 3
+    assert set(hits[0]) >= {"chunk_id", "doc_title", "article", "text", "score"}
+    assert hits[0]["doc_title"] == "物业管理条例"
+    assert hits[0]["article"] == "第六十二条"
+    assert hits[0]["score"] >= hits[1]["score"] >= hits[2]["score"]
+
+
+def test_batch_search_writes_one_line_per_question_and_flags_bad_lines(bundled_env, tmp_path):
+    src = tmp_path / "q.jsonl"
+    src.write_text(
+        "\n".join(
+            [
+                json.dumps(
+                    {"id": "a", "question": "燃放烟花爆竹的禁放区域由谁划定"}, ensure_ascii=False
+                ),
+                "{not json",
+                json.dumps({"id": "b", "question": "网吧可以接纳未成年人吗"}, ensure_ascii=False),
+                json.dumps({"id": "c"}),
+            ]
+        ),
+        encoding="utf-8",
+    )
+    dst = tmp_path / "out" / "hits.jsonl"
+    result = runner.invoke(
+        app, ["search", "--input", str(src), "--output", str(dst), "--top-k", "4"]
+    )
+    assert result.exit_code == 1  # some lines were bad: the caller must notice
+    rows = [json.loads(line) for line in dst.read_text(encoding="utf-8").splitlines()]
+    assert [r.get("id") for r in rows] == ["a", None, "b", None]
+    assert len(rows[0]["hits"]) == 4 and len(rows[2]["hits"]) == 4
+    assert "line 2" in rows[1]["error"] and "line 4" in rows[3]["error"]
+
+
+def test_search_without_a_question_is_a_usage_error(bundled_env):
+    result = runner.invoke(app, ["search", "  "])
+    assert result.exit_code == 2
+    result = runner.invoke(app, ["search", "x", "--mode", "fuzzy"])
+    assert result.exit_code == 2
+
+
+def test_first_search_on_an_empty_index_builds_it_from_the_bundled_data(monkeypatch, tmp_path):
+    monkeypatch.setenv("COPILOT_HOME", str(tmp_path / "fresh"))
+    result = runner.invoke(app, ["search", "河长巡河发现问题怎么处理", "--top-k", "2"])
+    assert result.exit_code == 0, result.output
+    assert "索引为空" in result.output
+    assert "108/108" in result.output  # the progress bar went through every file
+    listed = runner.invoke(app, ["docs", "list", "--json"])
+    assert len(json.loads(listed.stdout)) == 108
+
+
+def test_ingest_list_and_remove_round_trip(monkeypatch, tmp_path):
+    monkeypatch.setenv("COPILOT_HOME", str(tmp_path / "home"))
+    doc = tmp_path / "办法.md"
+    doc.write_text("# 社区网格管理办法\n\n" + "\n".join(ARTICLES), encoding="utf-8")
+    bad = tmp_path / "empty.txt"
+    bad.write_bytes(b"")
+    result = runner.invoke(app, ["ingest", str(doc), str(bad), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert len(report["added"]) == 1
+    assert report["skipped"] == [{"path": str(bad), "reason": "empty file"}]
+
+    listed = json.loads(runner.invoke(app, ["docs", "list", "--json"]).stdout)
+    assert [d["title"] for d in listed] == ["社区网格管理办法"]
+    assert runner.invoke(app, ["docs", "remove", "社区网格管理办法"]).exit_code == 0
+    assert json.loads(runner.invoke(app, ["docs", "list", "--json"]).stdout) == []
+    assert runner.invoke(app, ["docs", "remove", "社区网格管理办法"]).exit_code == 1
+
+
+def test_shell_answers_each_question_until_end_of_input(bundled_env):
+    result = runner.invoke(
+        app, ["shell", "--top-k", "1"], input="城市道路上乱扔垃圾罚多少钱\n退出\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "108 部法规已索引" in result.output
+    assert "《" in result.output and "条" in result.output
+
+
+def test_misconfigured_embedder_gives_a_clear_message(monkeypatch, tmp_path):
+    monkeypatch.setenv("COPILOT_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("COPILOT_EMBEDDER", "sentence-transformers")
+    result = runner.invoke(app, ["search", "x"])
+    assert result.exit_code == 2
+    assert "COPILOT_EMBEDDER_MODEL_PATH" in result.output
