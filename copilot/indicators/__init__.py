@@ -1,0 +1,1 @@
+"""City vital-sign indicator library (城市体征指标专题库)."""
