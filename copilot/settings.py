@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +36,26 @@ class Settings(BaseSettings):
     chroma_host: str = "127.0.0.1"
     chroma_port: int = 8000
     chroma_collection: str = "policy_chunks"
+
+    llm_backend: Literal["none", "openai", "llamacpp"] = "none"
+    llm_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1"
+    )
+    llm_api_key: SecretStr | None = None
+    llm_model: str | None = None
+    llm_model_path: Path | None = Field(
+        default=None, description="GGUF file for the llamacpp backend."
+    )
+    llm_context: int = 4096
+    llm_timeout_s: float = 30.0
+    llm_max_retries: int = 1
+    llm_max_tokens: int = 512
+    llm_json_mode: Literal["json_schema", "json_object", "none"] = "json_schema"
+
+    answer_top_k: int = 6
+    refusal_min_dense: float = Field(
+        default=0.87, description="Below this e5 cosine of the best evidence, refuse (calibrated)."
+    )
 
     max_file_bytes: int = Field(default=50 * 1024 * 1024, description="Larger files are skipped.")
     max_chunk_chars: int = 500

@@ -94,6 +94,7 @@ class KnowledgeBase:
         self.keyword_weight = keyword_weight
         self.candidate_pool = candidate_pool
         self._keyword: KeywordIndex | None = None
+        self._docs_cache: tuple[int, list[DocumentRecord]] | None = None
         self._lock = threading.RLock()
         self._check_embedder()
 
@@ -303,7 +304,11 @@ class KnowledgeBase:
             return docs
 
     def documents(self) -> list[DocumentRecord]:
-        return self.catalog.documents()
+        """Ingested documents; cached until the catalogue changes (answers consult it per question)."""
+        gen = self.catalog.generation
+        if self._docs_cache is None or self._docs_cache[0] != gen:
+            self._docs_cache = (gen, self.catalog.documents())
+        return list(self._docs_cache[1])
 
     def is_empty(self) -> bool:
         return self.catalog.count_chunks() == 0
@@ -372,19 +377,23 @@ class KnowledgeBase:
         pool = max(self.candidate_pool, top_k)
         rankings: list[list[tuple[str, float]]] = []
         weights: list[float] = []
+        names: list[str] = []
         if mode in ("hybrid", "bm25"):
             tokens = self.tokenizer.tokenize(rewritten)
             rankings.append(self.keyword_index().search(tokens, pool, filters))
             weights.append(self.keyword_weight)
+            names.append("bm25")
         if mode in ("hybrid", "dense"):
             channels = self.dense if mode == "hybrid" else self.dense[:1]
-            for ch in channels:
+            for i, ch in enumerate(channels):
                 rankings.append(
                     ch.store.query(
                         self._query_vector(ch, query, rewritten), pool, self._where(filters)
                     )
                 )
                 weights.append(ch.weight)
+                names.append("dense" if i == 0 else f"dense{i + 1}")
+        raw = [dict(r) for r in rankings]
         if len(rankings) == 1:
             fused = list(rankings[0])
         elif self.fusion == "rrf":
@@ -409,6 +418,9 @@ class KnowledgeBase:
                     chapter=c.chapter,
                     section=c.section,
                     metadata=c.metadata,
+                    signals={
+                        n: round(r[cid], 6) for n, r in zip(names, raw, strict=True) if cid in r
+                    },
                 )
             )
         return hits

@@ -46,6 +46,10 @@ class Hit(BaseModel):
     chapter: str | None = None
     section: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+    signals: dict[str, float] = Field(
+        default_factory=dict,
+        description="Raw score of each ranking that found this chunk (bm25, dense cosine, ...).",
+    )
 
 
 class SearchFilters(BaseModel):

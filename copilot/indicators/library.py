@@ -60,10 +60,11 @@ class IndicatorLibrary(BaseModel):
         raise KeyError(f"unknown indicator: {key}")
 
     def find_in_text(self, text: str) -> IndicatorDef | None:
-        """The indicator whose longest alias occurs in ``text``."""
-        best: tuple[int, IndicatorDef] | None = None
+        """The indicator whose longest alias occurs in ``text`` (earliest one on a tie)."""
+        best: tuple[int, int, IndicatorDef] | None = None
         for ind in self.indicators:
             for alias in [ind.name, *ind.aliases]:
-                if alias in text and (best is None or len(alias) > best[0]):
-                    best = (len(alias), ind)
-        return best[1] if best else None
+                pos = text.find(alias)
+                if pos >= 0 and (best is None or (len(alias), -pos) > (best[0], best[1])):
+                    best = (len(alias), -pos, ind)
+        return best[2] if best else None

@@ -1,0 +1,1 @@
+"""Cited answers: extractive without an LLM, model-written and checked with one, or a refusal."""

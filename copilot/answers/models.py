@@ -1,0 +1,54 @@
+"""Shapes of answers, citations and streaming events."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Citation(BaseModel):
+    doc_title: str
+    article: str | None
+    quote: str = Field(description="A verbatim span of the cited chunk (checked in code).")
+    chunk_id: str
+
+
+class Answer(BaseModel):
+    """One answer as printed by ``copilot ask --json``."""
+
+    question: str
+    answer: str
+    refused: bool
+    citations: list[Citation] = Field(default_factory=list)
+    trace_id: str
+    route: Literal["policy", "indicator", "refusal", "invalid"] = "policy"
+    backend: str = "none"
+    prompt: str | None = None
+    flagged: bool = Field(
+        default=False, description="Some model citations were removed as invalid."
+    )
+    fallback_reason: str | None = None
+    searched: str | None = Field(default=None, description="What was searched, for refusals.")
+    seconds: float = 0.0
+
+
+class AnswerEvent(BaseModel):
+    """Streaming: ``delta`` pieces of the answer text, then one ``final`` with the full answer."""
+
+    type: Literal["delta", "final"]
+    text: str = ""
+    answer: Answer | None = None
+
+
+class LLMCitation(BaseModel):
+    evidence_id: int
+    quote: str
+
+
+class LLMAnswer(BaseModel):
+    """The structured reply the answer prompt asks the model for."""
+
+    answer: str
+    refused: bool = False
+    citations: list[LLMCitation] = Field(default_factory=list)

@@ -1,0 +1,1 @@
+"""LLM backends behind one protocol: none (extractive), openai-compatible, llama.cpp."""

@@ -1,0 +1,95 @@
+"""Any OpenAI-compatible chat endpoint: vLLM, Ollama, llama.cpp server, cloud Qwen/DeepSeek."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from copilot.llm.base import LLMError
+
+
+class OpenAIBackend:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        model: str,
+        timeout_s: float = 30.0,
+        max_retries: int = 2,
+        json_mode: str = "json_schema",
+    ) -> None:
+        import openai
+
+        if not base_url or not model:
+            raise LLMError(
+                "config", "openai backend needs COPILOT_LLM_BASE_URL and COPILOT_LLM_MODEL"
+            )
+        self._openai = openai
+        self._client = openai.OpenAI(
+            base_url=base_url,
+            api_key=api_key or "not-needed",
+            timeout=timeout_s,
+            max_retries=max_retries,
+        )
+        self._model = model
+        self._json_mode = json_mode
+
+    @property
+    def name(self) -> str:
+        return f"openai:{self._model}"
+
+    def _response_format(self, schema: dict[str, Any] | None) -> dict[str, Any] | None:
+        if schema is None or self._json_mode == "none":
+            return None
+        if self._json_mode == "json_object":
+            return {"type": "json_object"}
+        return {"type": "json_schema", "json_schema": {"name": "reply", "schema": schema}}
+
+    def _translate(self, exc: Exception) -> LLMError:
+        o = self._openai
+        if isinstance(exc, o.APITimeoutError):
+            return LLMError("timeout", f"no reply from {self._client.base_url} in time")
+        if isinstance(exc, o.APIConnectionError):
+            return LLMError("connection", f"cannot reach {self._client.base_url}")
+        if isinstance(exc, o.AuthenticationError | o.PermissionDeniedError):
+            return LLMError("config", "the endpoint refused the API key")
+        if isinstance(exc, o.NotFoundError):
+            return LLMError(
+                "config", f"model '{self._model}' or path not found at {self._client.base_url}"
+            )
+        if isinstance(exc, o.APIStatusError):
+            return LLMError("other", f"endpoint answered HTTP {exc.status_code}")
+        return LLMError("other", f"{type(exc).__name__}: {exc}")
+
+    def complete(self, messages, *, max_tokens, temperature=0.0, json_schema=None) -> str:
+        kwargs: dict[str, Any] = {}
+        if (fmt := self._response_format(json_schema)) is not None:
+            kwargs["response_format"] = fmt
+        try:
+            resp = self._client.chat.completions.create(
+                model=self._model,
+                messages=messages,
+                max_tokens=max_tokens,
+                temperature=temperature,
+                **kwargs,
+            )
+        except self._openai.OpenAIError as exc:
+            raise self._translate(exc) from exc
+        if not resp.choices:
+            raise LLMError("reply", "the endpoint returned no choices")
+        return resp.choices[0].message.content or ""
+
+    def stream(self, messages, *, max_tokens, temperature=0.0) -> Iterator[str]:
+        try:
+            chunks = self._client.chat.completions.create(
+                model=self._model,
+                messages=messages,
+                max_tokens=max_tokens,
+                temperature=temperature,
+                stream=True,
+            )
+            for chunk in chunks:
+                if chunk.choices and (delta := chunk.choices[0].delta.content):
+                    yield delta
+        except self._openai.OpenAIError as exc:
+            raise self._translate(exc) from exc

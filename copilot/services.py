@@ -1,0 +1,40 @@
+"""The service layer every face (CLI, API, UI, bot) uses; built once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from copilot.answers.engine import AnswerEngine
+from copilot.hierarchy import Hierarchy
+from copilot.indicators.factory import build_indicator_store
+from copilot.indicators.store import IndicatorStore
+from copilot.knowledge import build_knowledge_base
+from copilot.llm.base import LLMBackend
+from copilot.llm.factory import build_llm
+from copilot.settings import Settings
+from retrievers.knowledge_base import KnowledgeBase
+
+
+@dataclass
+class Services:
+    settings: Settings
+    kb: KnowledgeBase
+    hierarchy: Hierarchy
+    indicators: IndicatorStore
+    llm: LLMBackend | None
+    answers: AnswerEngine
+
+    def close(self) -> None:
+        self.kb.close()
+
+
+def build_services(
+    settings: Settings, llm: LLMBackend | None = None, with_llm: bool = True
+) -> Services:
+    """Wire the implementations the settings choose. ``llm`` overrides the configured backend."""
+    kb = build_knowledge_base(settings)
+    hierarchy = Hierarchy.from_csv(settings.data_dir / "divisions" / "chongqing_divisions.csv")
+    indicators = build_indicator_store(settings, hierarchy)
+    backend = llm if llm is not None else (build_llm(settings) if with_llm else None)
+    engine = AnswerEngine(kb, indicators, settings, backend)
+    return Services(settings, kb, hierarchy, indicators, backend, engine)
