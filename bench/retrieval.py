@@ -95,7 +95,7 @@ def scores_row(scores) -> dict[str, float]:
     }
 
 
-def run_probe(home: Path, limit: int) -> dict[str, Any]:
+def run_probe(home: Path, limit: int, extra_env: dict[str, str] | None = None) -> dict[str, Any]:
     """Search-only measurement in a fresh interpreter (see bench/_search_probe.py)."""
     cmd = [sys.executable, "-m", "bench._search_probe", str(home)]
     if limit:
@@ -103,6 +103,7 @@ def run_probe(home: Path, limit: int) -> dict[str, Any]:
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]),
+        **(extra_env or {}),
     }
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     if proc.returncode != 0:
@@ -451,7 +452,14 @@ def write_synthetic_corpus(
     return plan
 
 
-def bench_scale(home: Path, n_synthetic: int, bundled_home: Path, limit: int, seed: int) -> dict:
+def bench_scale(
+    home: Path,
+    n_synthetic: int,
+    bundled_home: Path,
+    limit: int,
+    seed: int,
+    probe_envs: Sequence[dict[str, str]] = (),
+) -> dict:
     from copilot.knowledge import build_knowledge_base, bundled_policy_files, ensure_bundled_index
     from copilot.settings import Settings
     from retrievers.embedders import text_key
@@ -572,111 +580,126 @@ def bench_scale(home: Path, n_synthetic: int, bundled_home: Path, limit: int, se
     log("scale: probe (fresh process, scale index)")
     out["scale"] = run_probe(scale_home, limit)
     log(f"scale: {json.dumps(out['scale'], ensure_ascii=False)}")
+    # The same probes again with extra environment variables (e.g. OMP_WAIT_POLICY=passive).
+    out["extra_probes"] = []
+    for env in probe_envs:
+        label = " ".join(f"{k}={v}" for k, v in env.items())
+        for name, h in (("baseline", bundled_home), ("scale", scale_home)):
+            log(f"scale: probe {name} with {label}")
+            p = run_probe(h, limit, env)
+            log(f"scale: {json.dumps(p, ensure_ascii=False)}")
+            out["extra_probes"].append({"corpus": name, "env": label, **p})
     return out
 
 
 # ---------------------------------------------------------------------------------------
 # Reporting
 # ---------------------------------------------------------------------------------------
-def quality_table(rows: list[dict]) -> Table:
-    t = Table(title="Retrieval on the bundled regulations (dev questions, top 10)")
-    for col in (
-        "system",
-        "hit@1",
-        "hit@5",
-        "hit@10",
-        "MRR",
-        "nDCG@10",
-        "p50 ms",
-        "p95 ms",
-        "index build s",
-        "build note",
-    ):
-        t.add_column(col, justify="left" if col in ("system", "build note") else "right")
-    for r in rows:
-        t.add_row(
-            r["system"],
-            f"{r['hit_at_1']:.3f}",
-            f"{r['hit_at_5']:.3f}",
-            f"{r['hit_at_10']:.3f}",
-            f"{r['mrr']:.3f}",
-            f"{r['ndcg_at_10']:.3f}",
-            f"{r['p50_ms']:.1f}",
-            f"{r['p95_ms']:.1f}",
-            f"{r['index_build_s']:.1f}",
-            r["build_note"],
-        )
-    return t
+QUALITY_COLS = (
+    "system",
+    "hit@1",
+    "hit@5",
+    "hit@10",
+    "MRR",
+    "nDCG@10",
+    "p50 ms",
+    "p95 ms",
+    "index build s",
+    "build note",
+    "load 1 min",
+)
+SCALE_COLS = (
+    "corpus",
+    "chunks",
+    "ingest s",
+    "open s",
+    "p50 ms",
+    "p95 ms",
+    "RSS MiB",
+    "peak RSS MiB",
+    "hit@5",
+    "p50 ≤ 50 ms",
+    "RSS ≤ 1.5 GiB",
+    "load 1 min",
+)
+
+
+def load_note(p: dict) -> str:
+    """1-minute load average before → after the timed queries (2 cores: > 2 means contention)."""
+    return f"{p['loadavg_before'][0]:.1f}→{p['loadavg_after'][0]:.1f}"
+
+
+def quality_cells(r: dict) -> list[str]:
+    return [
+        r["system"],
+        f"{r['hit_at_1']:.3f}",
+        f"{r['hit_at_5']:.3f}",
+        f"{r['hit_at_10']:.3f}",
+        f"{r['mrr']:.3f}",
+        f"{r['ndcg_at_10']:.3f}",
+        f"{r['p50_ms']:.1f}",
+        f"{r['p95_ms']:.1f}",
+        f"{r['index_build_s']:.1f}",
+        r["build_note"],
+        load_note(r),
+    ]
 
 
 def scale_rows(scale: dict) -> list[tuple[str, dict, str]]:
-    rows = [("bundled regulations (baseline)", scale["baseline"], "—")]
-    if "scale" in scale:
-        rows.append(
-            (
-                f"bundled + {scale['synthetic_chunks']:,} synthetic",
-                scale["scale"],
-                f"{scale['ingest_s']:.0f}",
-            )
-        )
+    big = f"bundled + {scale['synthetic_chunks']:,} synthetic"
+    rows = [
+        ("bundled regulations (baseline)", scale["baseline"], "—"),
+        (big, scale["scale"], f"{scale['ingest_s']:.0f}"),
+    ]
+    for p in scale.get("extra_probes", []):
+        name = "bundled regulations (baseline)" if p["corpus"] == "baseline" else big
+        rows.append((f"{name}, {p['env']}", p, "—"))
     return rows
 
 
-def scale_table(scale: dict) -> Table:
-    t = Table(title="Hybrid search at scale (fresh search-only process)")
-    for col in (
-        "corpus",
-        "chunks",
-        "ingest s",
-        "open s",
-        "p50 ms",
-        "p95 ms",
-        "RSS MiB",
-        "peak RSS MiB",
-        "p50 ≤ 50 ms",
-        "RSS ≤ 1.5 GiB",
-    ):
-        t.add_column(col, justify="left" if col == "corpus" else "right")
-    for name, p, ingest in scale_rows(scale):
-        t.add_row(
-            name,
-            f"{p['chunks']:,}",
-            ingest,
-            f"{p['open_s']:.1f}",
-            f"{p['p50_ms']:.1f}",
-            f"{p['p95_ms']:.1f}",
-            f"{p['rss_after_queries_mib']:.0f}",
-            f"{p['hwm_mib']:.0f}",
-            "yes" if p["p50_ms"] <= P50_TARGET_MS else "NO",
-            "yes" if p["rss_after_queries_mib"] <= RSS_TARGET_MIB else "NO",
-        )
+def scale_cells(name: str, p: dict, ingest: str) -> list[str]:
+    return [
+        name,
+        f"{p['chunks']:,}",
+        ingest,
+        f"{p['open_s']:.1f}",
+        f"{p['p50_ms']:.1f}",
+        f"{p['p95_ms']:.1f}",
+        f"{p['rss_after_queries_mib']:.0f}",
+        f"{p['hwm_mib']:.0f}",
+        f"{p['hit_at_5']:.3f}",
+        "yes" if p["p50_ms"] <= P50_TARGET_MS else "NO",
+        "yes" if p["rss_after_queries_mib"] <= RSS_TARGET_MIB else "NO",
+        load_note(p),
+    ]
+
+
+def rich_table(title: str, cols: Sequence[str], rows: list[list[str]]) -> Table:
+    t = Table(title=title)
+    for col in cols:
+        t.add_column(col, justify="left" if col in ("system", "build note", "corpus") else "right")
+    for r in rows:
+        t.add_row(*r)
     return t
 
 
+QUALITY_TITLE = "Retrieval on the bundled regulations (dev questions, top 10)"
+SCALE_TITLE = "Hybrid search at scale (fresh search-only process)"
+
+
+def md_table(cols: Sequence[str], rows: list[list[str]]) -> list[str]:
+    left = ("system", "build note", "corpus", "load 1 min", "p50 ≤ 50 ms", "RSS ≤ 1.5 GiB")
+    align = ["---" if c in left else "---:" for c in cols]
+    out = ["| " + " | ".join(cols) + " |", "|" + "|".join(align) + "|"]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return out
+
+
 def markdown(result: dict) -> str:
-    lines = [
-        "| system | hit@1 | hit@5 | hit@10 | MRR | nDCG@10 | p50 ms | p95 ms | index build s | build note |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
-    ]
-    for r in result["rows"]:
-        lines.append(
-            f"| {r['system']} | {r['hit_at_1']:.3f} | {r['hit_at_5']:.3f} | {r['hit_at_10']:.3f} | "
-            f"{r['mrr']:.3f} | {r['ndcg_at_10']:.3f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
-            f"{r['index_build_s']:.1f} | {r['build_note']} |"
-        )
+    lines = md_table(QUALITY_COLS, [quality_cells(r) for r in result["rows"]])
     if result.get("scale"):
-        lines += [
-            "",
-            "| corpus | chunks | ingest s | open s | p50 ms | p95 ms | RSS MiB | peak RSS MiB | hit@5 | p50 ≤ 50 ms | RSS ≤ 1.5 GiB |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
-        ]
-        for name, p, ingest in scale_rows(result["scale"]):
-            lines.append(
-                f"| {name} | {p['chunks']:,} | {ingest} | {p['open_s']:.1f} | {p['p50_ms']:.1f} | "
-                f"{p['p95_ms']:.1f} | {p['rss_after_queries_mib']:.0f} | {p['hwm_mib']:.0f} | "
-                f"{p['hit_at_5']:.3f} | {'yes' if p['p50_ms'] <= P50_TARGET_MS else 'NO'} | "
-                f"{'yes' if p['rss_after_queries_mib'] <= RSS_TARGET_MIB else 'NO'} |"
-            )
+        lines += [""] + md_table(SCALE_COLS, [scale_cells(*x) for x in scale_rows(result["scale"])])
+    lines += ["", result.get("verdict", "")]
     return "\n".join(lines) + "\n"
 
 
@@ -701,6 +724,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--limit", type=int, default=0, help="use only the first N dev questions (smoke tests)"
     )
     ap.add_argument("--seed", type=int, default=0, help="seed of the synthetic corpus")
+    ap.add_argument(
+        "--probe-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE[,KEY=VALUE]",
+        help="also run the scale-run probes with these environment variables (repeatable)",
+    )
     ap.add_argument(
         "--out", type=Path, default=RESULTS_DIR / "retrieval.json", help="JSON result file"
     )
@@ -729,7 +759,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         rows.append(li_row)
         result["llamaindex"] = li_info
     result["rows"] = rows
-    console.print(quality_table(rows))
+    console.print(rich_table(QUALITY_TITLE, QUALITY_COLS, [quality_cells(r) for r in rows]))
 
     hybrid = next(r for r in rows if r["mode"] == "hybrid")
     verdict = []
@@ -740,16 +770,21 @@ def main(argv: Sequence[str] | None = None) -> None:
         result["hybrid_minus_llamaindex_hit5_points"] = round(diff, 1)
     ok = hybrid["p50_ms"] <= P50_TARGET_MS
     verdict.append(
-        f"hybrid p50 {hybrid['p50_ms']:.1f} ms {'<=' if ok else '>'} {P50_TARGET_MS:.0f} ms: {'yes' if ok else 'NO'}"
+        f"hybrid p50 {hybrid['p50_ms']:.1f} ms {'<=' if ok else '>'} "
+        f"{P50_TARGET_MS:.0f} ms: {'yes' if ok else 'NO'}"
     )
     result["hybrid_p50_within_target"] = ok
 
     if args.synthetic > 0:
-        result["scale"] = bench_scale(home, args.synthetic, home / "bundled", args.limit, args.seed)
-        console.print(scale_table(result["scale"]))
+        probe_envs = [dict(kv.split("=", 1) for kv in spec.split(",")) for spec in args.probe_env]
+        result["scale"] = bench_scale(
+            home, args.synthetic, home / "bundled", args.limit, args.seed, probe_envs
+        )
+        table = [scale_cells(*x) for x in scale_rows(result["scale"])]
+        console.print(rich_table(SCALE_TITLE, SCALE_COLS, table))
 
-    console.print("[bold]" + "; ".join(verdict) + "[/bold]")
     result["verdict"] = "; ".join(verdict)
+    console.print("[bold]" + escape(result["verdict"]) + "[/bold]")
     result["total_s"] = round(time.perf_counter() - T0, 1)
     result["loadavg_end"] = loadavg()
     result["main_process_hwm_mib"] = proc_status_mib().get("VmHWM")

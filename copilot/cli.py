@@ -13,10 +13,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from copilot.answers.models import Answer
 from copilot.knowledge import ConfigurationError, build_knowledge_base, ensure_bundled_index
+from copilot.llm.base import LLMError
+from copilot.services import Services, build_services
 from copilot.settings import Settings
 from retrievers.knowledge_base import KnowledgeBase
-from retrievers.models import Hit, IngestReport, SearchFilters, SearchMode
+from retrievers.models import Hit, IngestReport, SearchFilters
 
 app = typer.Typer(help="数字重庆 governance copilot", no_args_is_help=True, add_completion=False)
 docs_app = typer.Typer(help="Manage ingested documents.", no_args_is_help=True)
@@ -149,10 +152,8 @@ def _print_hits(hits: list[Hit]) -> None:
         out.print(f"   {h.text[:200]}{'…' if len(h.text) > 200 else ''}")
 
 
-def _run_batch(
-    kb: KnowledgeBase, src: Path, dst: Path, top_k: int, mode: SearchMode, filters
-) -> int:
-    """Batch search; a malformed line becomes an error record, the rest still runs."""
+def _run_jsonl(src: Path, dst: Path, handle) -> int:
+    """Run ``handle(row)`` for each JSONL line; a malformed line becomes an error record."""
     errors = 0
     try:
         lines = src.read_text(encoding="utf-8").splitlines()
@@ -168,8 +169,7 @@ def _run_batch(
                 row = json.loads(line)
                 if not isinstance(row, dict) or not isinstance(row.get("question"), str):
                     raise ValueError('expected an object with a string "question"')
-                hits = kb.search(row["question"], top_k, mode, filters)
-                record = {"id": row.get("id", n), "hits": [_hit_json(h) for h in hits]}
+                record = handle(row)
             except (json.JSONDecodeError, ValueError) as exc:
                 errors += 1
                 record = {"id": None, "line": n, "error": f"line {n}: {exc}"}
@@ -215,8 +215,12 @@ def search(
     _ready(settings, kb, quiet=as_json)
     filters = SearchFilters(doc_title=doc, chapter=chapter, system=system)
     if input is not None and output is not None:
-        errors = _run_batch(kb, input, output, top_k, mode, filters)  # type: ignore[arg-type]
-        raise typer.Exit(1 if errors else 0)
+
+        def search_row(row: dict) -> dict:
+            hits = kb.search(row["question"], top_k, mode, filters)  # type: ignore[arg-type]
+            return {"id": row.get("id"), "hits": [_hit_json(h) for h in hits]}
+
+        raise typer.Exit(1 if _run_jsonl(input, output, search_row) else 0)
     hits = kb.search(question or "", top_k, mode, filters)  # type: ignore[arg-type]
     if as_json:
         sys.stdout.write(
@@ -226,14 +230,92 @@ def search(
         _print_hits(hits)
 
 
-@app.command()
-def shell(top_k: Annotated[int, typer.Option("--top-k", min=1, max=20)] = 5) -> None:
-    """Interactive session: type a question, get the articles that answer it."""
-    settings, kb = _open()
-    _ready(settings, kb)
-    n_docs = len(kb.documents())
+def _services(quiet: bool = False) -> Services:
+    """Services for the question-answering commands; a broken LLM setting degrades to extractive."""
+    settings = Settings()
+    try:
+        services = build_services(settings)
+    except LLMError as exc:
+        err.print(
+            f"[yellow]大模型未启用 LLM disabled ({exc}); 使用抽取式回答 using extractive answers[/yellow]"
+        )
+        services = build_services(settings, with_llm=False)
+    except ConfigurationError as exc:
+        err.print(f"[red]配置错误 configuration error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    _ready(settings, services.kb, quiet=quiet)
+    return services
+
+
+def _answer_json(a: Answer) -> dict:
+    return {
+        "answer": a.answer,
+        "refused": a.refused,
+        "citations": [c.model_dump() for c in a.citations],
+        "trace_id": a.trace_id,
+        "route": a.route,
+        "backend": a.backend,
+        "fallback_reason": a.fallback_reason,
+    }
+
+
+def _print_answer_stream(services: Services, question: str) -> None:
+    final = None
+    for event in services.answers.stream(question):
+        if event.type == "delta":
+            out.print(event.text, end="", markup=False, highlight=False)
+        else:
+            final = event.answer
+    out.print()
+    if final is None:
+        return
+    if final.citations and not final.refused:
+        out.print("[dim]引用 citations:[/dim]")
+        for i, c in enumerate(final.citations, 1):
+            out.print(f"[dim]  [{i}] 《{c.doc_title}》{c.article or ''}  ({c.chunk_id})[/dim]")
     out.print(
-        f"[bold]数字重庆治理助手[/bold] — {n_docs} 部法规已索引。输入问题，空行或 Ctrl-D 退出。"
+        f"[dim]trace {final.trace_id} · {final.backend} · {final.seconds * 1000:.0f} ms[/dim]"
+    )
+
+
+@app.command()
+def ask(
+    question: Annotated[str | None, typer.Argument(help="问题 question")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    input: Annotated[
+        Path | None, typer.Option("--input", help='JSONL of {"id","question"}.')
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", help="JSONL of answers.")] = None,
+) -> None:
+    """Answer a question with citations (or refuse); batch with --input/--output."""
+    if (input is None) != (output is None):
+        err.print("[red]--input 与 --output 需同时给出 (give both --input and --output)[/red]")
+        raise typer.Exit(2)
+    if input is None and not (question or "").strip():
+        err.print("[red]请输入问题 give a question, or --input/--output for a batch[/red]")
+        raise typer.Exit(2)
+    services = _services(quiet=as_json)
+    if input is not None and output is not None:
+
+        def answer_row(row: dict) -> dict:
+            return {"id": row.get("id"), **_answer_json(services.answers.ask(row["question"]))}
+
+        raise typer.Exit(1 if _run_jsonl(input, output, answer_row) else 0)
+    if as_json:
+        a = services.answers.ask(question or "")
+        sys.stdout.write(json.dumps(_answer_json(a), ensure_ascii=False, indent=2) + "\n")
+        return
+    _print_answer_stream(services, question or "")
+
+
+@app.command()
+def shell() -> None:
+    """Interactive session: ask policy or indicator questions, get cited answers."""
+    services = _services()
+    n_docs = len(services.kb.documents())
+    backend = services.llm.name if services.llm else "抽取式 extractive"
+    out.print(
+        f"[bold]数字重庆治理助手[/bold] — {n_docs} 部法规已索引，回答方式：{backend}。输入问题，空行或 Ctrl-D 退出。"
     )
     while True:
         try:
@@ -243,7 +325,7 @@ def shell(top_k: Annotated[int, typer.Option("--top-k", min=1, max=20)] = 5) -> 
             break
         if not question or question in {"exit", "quit", "退出"}:
             break
-        _print_hits(kb.search(question, top_k))
+        _print_answer_stream(services, question)
 
 
 if __name__ == "__main__":  # pragma: no cover

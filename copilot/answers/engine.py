@@ -46,15 +46,19 @@ class AnswerEngine:
 
     # -- public -------------------------------------------------------------------
     def ask(self, question: str) -> Answer:
+        """The whole answer at once; an LLM is asked for schema-constrained JSON."""
         final = None
-        for event in self.stream(question):
+        for event in self._events(question, streaming=False):
             if event.type == "final":
                 final = event.answer
         assert final is not None
         return final
 
     def stream(self, question: str) -> Iterator[AnswerEvent]:
-        """Answer text in pieces, then the final answer with citations."""
+        """Answer text in pieces as it is produced, then the final answer with citations."""
+        return self._events(question, streaming=True)
+
+    def _events(self, question: str, streaming: bool) -> Iterator[AnswerEvent]:
         started = time.perf_counter()
         trace_id = uuid.uuid4().hex[:16]
         q = (question or "").strip()
@@ -107,7 +111,7 @@ class AnswerEngine:
             return
 
         if self.llm is not None:
-            yield from self._llm_answer(q, hits, trace_id, searched, started)
+            yield from self._llm_answer(q, hits, trace_id, searched, started, streaming)
             return
         answer = self._extractive(q, hits, trace_id)
         yield AnswerEvent(type="delta", text=answer.answer)
@@ -176,17 +180,30 @@ class AnswerEngine:
         return "\n".join(f"[{i}] {where_hit(h)}\n{h.text}" for i, h in enumerate(hits, 1))
 
     def _llm_answer(
-        self, q: str, hits: list[Hit], trace_id: str, searched: str, started: float
+        self,
+        q: str,
+        hits: list[Hit],
+        trace_id: str,
+        searched: str,
+        started: float,
+        streaming: bool,
     ) -> Iterator[AnswerEvent]:
         assert self.llm is not None
         messages = self.prompt.render(question=q, evidence=self._evidence_block(hits))
         raw = ""
         extractor = _AnswerFieldStream()
         try:
-            for piece in self.llm.stream(messages, max_tokens=self.settings.llm_max_tokens):
-                raw += piece
-                if delta := extractor.feed(piece):
-                    yield AnswerEvent(type="delta", text=delta)
+            if streaming:
+                for piece in self.llm.stream(messages, max_tokens=self.settings.llm_max_tokens):
+                    raw += piece
+                    if delta := extractor.feed(piece):
+                        yield AnswerEvent(type="delta", text=delta)
+            else:
+                raw = self.llm.complete(
+                    messages,
+                    max_tokens=self.settings.llm_max_tokens,
+                    json_schema=LLMAnswer.model_json_schema(),
+                )
         except LLMError as exc:
             yield from self._fallback(q, hits, trace_id, f"大模型调用失败（{exc.kind}）", started)
             return
@@ -218,9 +235,8 @@ class AnswerEngine:
             )
             return
         if not valid:
-            yield from self._fallback(
-                q, hits, trace_id, f"大模型给出的{removed}条引用均不在证据原文中", started
-            )
+            why = f"大模型给出的{removed}条引用均不在证据原文中" if removed else "大模型未给出引用"
+            yield from self._fallback(q, hits, trace_id, why, started)
             return
         yield self._final(
             Answer(**base, answer=reply.answer, refused=False, citations=valid), started

@@ -42,13 +42,17 @@ class AnswerEvent(BaseModel):
 
 
 class LLMCitation(BaseModel):
-    evidence_id: int
-    quote: str
+    evidence_id: int = Field(ge=1, le=20)
+    quote: str = Field(max_length=300)
 
 
 class LLMAnswer(BaseModel):
-    """The structured reply the answer prompt asks the model for."""
+    """The structured reply the answer prompt asks the model for.
 
-    answer: str
+    Length bounds are part of the schema so that grammar-constrained decoding always
+    closes the JSON within the token budget.
+    """
+
+    answer: str = Field(max_length=800)
     refused: bool = False
-    citations: list[LLMCitation] = Field(default_factory=list)
+    citations: list[LLMCitation] = Field(default_factory=list, max_length=5)

@@ -92,7 +92,7 @@ class RefusalPolicy:
         titles = self._titles(kb)
         named, title = self._named_document(question, titles)
         if named and title is None:
-            return f"知识库中没有《{_core(named) if named.startswith('重庆市') else named}》"
+            return f"知识库中没有《{named.removeprefix('按照').removeprefix('依据')}》"
         if title is not None and (m := _ARTICLE.search(question)):
             label = f"第{m.group(1)}条"
             doc = next(d for d in kb.documents() if d.title == title)
