@@ -50,7 +50,11 @@ class Settings(BaseSettings):
     llm_timeout_s: float = 30.0
     llm_max_retries: int = 1
     llm_max_tokens: int = 512
-    llm_json_mode: Literal["json_schema", "json_object", "none"] = "json_schema"
+    llm_json_mode: Literal["json_schema", "json_object", "json_object_schema", "none"] = Field(
+        default="json_schema",
+        description="How to ask for structured output: OpenAI json_schema (vLLM, cloud), "
+        "json_object, json_object_schema (llama.cpp servers), or none.",
+    )
 
     answer_top_k: int = 6
     refusal_min_dense: float = Field(

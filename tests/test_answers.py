@@ -45,7 +45,10 @@ def test_streaming_yields_text_then_the_final_answer(services):
     ("question", "reason"),
     [
         ("成都市对电动自行车乱停放罚款多少？", "成都"),
-        ("《重庆市无人机快递配送管理条例》规定几点以后禁飞？", "没有《重庆市无人机快递配送管理条例》"),
+        (
+            "《重庆市无人机快递配送管理条例》规定几点以后禁飞？",
+            "没有《重庆市无人机快递配送管理条例》",
+        ),
         ("物业管理条例第一百二十条是怎么规定的？", "没有第一百二十条"),
         ("个人所得税的最高一档税率是多少？", "个人所得税法"),
         ("明天重庆会不会下雨？", "不属于"),
@@ -99,7 +102,9 @@ def test_indicator_tool_structured_query_and_unknown_region(services):
 
     ok = query_indicator(
         services.indicators,
-        QueryIndicatorInput(query=IndicatorQuery(indicator="share_age_65_plus_pct", kind="rank", order="asc")),
+        QueryIndicatorInput(
+            query=IndicatorQuery(indicator="share_age_65_plus_pct", kind="rank", order="asc")
+        ),
     )
     assert ok is not None and ok.error is None and ok.rows[0].rank == 1
     bad = query_indicator(
@@ -107,7 +112,9 @@ def test_indicator_tool_structured_query_and_unknown_region(services):
         QueryIndicatorInput(query=IndicatorQuery(indicator="population_total", regions=["火星区"])),
     )
     assert bad is not None and bad.error and "火星区" in bad.error
-    assert query_indicator(services.indicators, QueryIndicatorInput(question="物业费怎么交")) is None
+    assert (
+        query_indicator(services.indicators, QueryIndicatorInput(question="物业费怎么交")) is None
+    )
 
 
 def test_model_citations_outside_the_evidence_are_removed(services):

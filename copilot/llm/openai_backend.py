@@ -43,6 +43,9 @@ class OpenAIBackend:
             return None
         if self._json_mode == "json_object":
             return {"type": "json_object"}
+        if self._json_mode == "json_object_schema":
+            # llama.cpp servers take the schema inside json_object and enforce it by grammar.
+            return {"type": "json_object", "schema": schema}
         return {"type": "json_schema", "json_schema": {"name": "reply", "schema": schema}}
 
     def _translate(self, exc: Exception) -> LLMError:

@@ -81,7 +81,9 @@ class OrderChanges(_Input):
     def _hours(cls, v: dict[str, float] | None) -> dict[str, float] | None:
         return None if v is None else check_deadline_hours(v)
 
-    ROUTING_FIELDS: ClassVar[frozenset[str]] = frozenset({"department", "owner_unit", "cooperating_units"})
+    ROUTING_FIELDS: ClassVar[frozenset[str]] = frozenset(
+        {"department", "owner_unit", "cooperating_units"}
+    )
 
     def given(self) -> dict[str, Any]:
         """Only the fields the caller set (an explicit None on owner_unit clears it)."""

@@ -60,6 +60,10 @@ class State(StrEnum):
     CANCELLED = "cancelled"
 
     @property
+    def zh(self) -> str:
+        return _LABELS[self]
+
+    @property
     def label(self) -> str:
         """``已派单 dispatched``: the form used in every user-facing message."""
         return f"{_LABELS[self]} {self.value}"

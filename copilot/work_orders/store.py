@@ -127,9 +127,7 @@ class SqlWorkOrderStore:
 
     # -- create ---------------------------------------------------------------------------
 
-    def create(
-        self, new: NewWorkOrder, actor: str, *, now: datetime | None = None
-    ) -> WorkOrderOut:
+    def create(self, new: NewWorkOrder, actor: str, *, now: datetime | None = None) -> WorkOrderOut:
         now = _now(now)
         try:
             with self._writing() as s:
@@ -236,7 +234,9 @@ class SqlWorkOrderStore:
                 raise OrderNotFound(order_no)
             return _out(order)
 
-    def list(self, filters: OrderFilters | None = None, *, now: datetime | None = None) -> OrderList:
+    def list(
+        self, filters: OrderFilters | None = None, *, now: datetime | None = None
+    ) -> OrderList:
         f = filters or OrderFilters()
         q = select(WorkOrder)
         for column, value in (
@@ -362,7 +362,9 @@ class SqlWorkOrderStore:
                         f" (deadline {before['deadline_at']})"
                     )
                     s.add(
-                        _change_audit(order, actor, "escalate", frm, State.ESCALATED, before, note, now)
+                        _change_audit(
+                            order, actor, "escalate", frm, State.ESCALATED, before, note, now
+                        )
                     )
                 batch = [_out(o) for o in rows]
             done.extend(batch)
@@ -467,6 +469,7 @@ def _enter(order: WorkOrder, frm: State, to: State, now: datetime, *, tiers_up: 
 
 
 _SNAPSHOT_SKIP = frozenset({"request_hash"})
+_ALWAYS_AUDITED = frozenset({"state", "version"})
 
 
 def _snapshot(order: WorkOrder) -> dict[str, Any]:
@@ -509,10 +512,12 @@ def _change_audit(
     comment: str | None,
     now: datetime,
 ) -> AuditEntry:
-    """Only the fields that changed, before and after: compact at hundreds of changes a
-    second, and the create row holds the full starting picture."""
+    """Only the fields that changed, before and after (plus state and version): compact at
+    hundreds of changes a second, and the create row holds the full starting picture."""
     after = _snapshot(order)
-    changed = [k for k in after if after[k] != before.get(k)]
+    # state and version always appear, so every row reads on its own (even escalated →
+    # escalated, where the state itself does not change).
+    changed = [k for k in after if after[k] != before.get(k) or k in _ALWAYS_AUDITED]
     return AuditEntry(
         order_id=order.id,
         actor=actor,
