@@ -555,7 +555,8 @@ def test_sweeper_escalates_an_overdue_order_one_tier_up_and_leaves_the_rest(stor
     assert store.sweep_overdue(now) == []  # nothing is escalated twice in one window
 
     # Nobody re-dispatched it: it keeps climbing, one tier per window.
-    (again,) = store.sweep_overdue(esc.escalate_at + timedelta(seconds=1))
+    swept = {o.id: o for o in store.sweep_overdue(esc.escalate_at + timedelta(seconds=1))}
+    again = swept[esc.id]
     assert (again.tier, again.escalation_level, again.state) == ("镇街", 2, S.ESCALATED)
 
 

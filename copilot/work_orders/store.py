@@ -285,28 +285,33 @@ class SqlWorkOrderStore:
         now: datetime | None = None,
     ) -> WorkOrderOut:
         to, now = State(to_state), _now(now)
-        with self._writing() as s:
-            order = s.get(WorkOrder, order_id)
-            if order is None:
-                raise OrderNotFound(order_id)
-            # A stale reader is told to reload first, even if its request is also illegal:
-            # its picture of the order is what is wrong.
-            if order.version != expected_version:
-                raise VersionConflict(order.order_no, expected_version, order.version)
-            frm = State(order.state)
-            if not is_legal(frm, to):
-                raise IllegalTransition(order.order_no, frm, to)
-            before = _snapshot(order)
-            if changes is not None:
-                _apply_changes(order, frm, to, changes)
-            _enter(order, frm, to, now, tiers_up=1)
-            try:
+        order_no = str(order_id)
+        try:
+            with self._writing() as s:
+                order = s.get(WorkOrder, order_id)
+                if order is None:
+                    raise OrderNotFound(order_id)
+                order_no = order.order_no
+                # A stale reader is told to reload first, even if its request is also
+                # illegal: its picture of the order is what is wrong.
+                if order.version != expected_version:
+                    raise VersionConflict(order_no, expected_version, order.version)
+                frm = State(order.state)
+                if not is_legal(frm, to):
+                    raise IllegalTransition(order_no, frm, to)
+                before = _snapshot(order)
+                if changes is not None:
+                    _apply_changes(order, frm, to, changes)
+                _enter(order, frm, to, now, tiers_up=1)
                 s.flush()  # UPDATE ... WHERE id = :id AND version = :expected
-            except StaleDataError as exc:
-                raise VersionConflict(order.order_no, expected_version, None) from exc
-            action = "escalate" if to is State.ESCALATED else "transition"
-            s.add(_change_audit(order, actor, action, frm, to, before, comment, now))
-            return _out(order)
+                action = "escalate" if to is State.ESCALATED else "transition"
+                s.add(_change_audit(order, actor, action, frm, to, before, comment, now))
+                return _out(order)
+        except StaleDataError as exc:
+            # Another writer committed between our read and our write (PostgreSQL; on
+            # SQLite the write lock taken at BEGIN makes the version check above catch it).
+            # Raised here, once the session has rolled back, not inside its context.
+            raise VersionConflict(order_no, expected_version, None) from exc
 
     def apply(
         self, order_id: int, request: TransitionRequest, *, now: datetime | None = None
