@@ -18,12 +18,15 @@ from copilot.knowledge import ConfigurationError, build_knowledge_base, ensure_b
 from copilot.llm.base import LLMError
 from copilot.services import Services, build_services
 from copilot.settings import Settings
+from copilot.work_orders.cli import orders_app, sla_app
 from retrievers.knowledge_base import KnowledgeBase
 from retrievers.models import Hit, IngestReport, SearchFilters
 
 app = typer.Typer(help="数字重庆 governance copilot", no_args_is_help=True, add_completion=False)
 docs_app = typer.Typer(help="Manage ingested documents.", no_args_is_help=True)
 app.add_typer(docs_app, name="docs")
+app.add_typer(sla_app, name="sla")
+app.add_typer(orders_app, name="orders")
 
 err = Console(stderr=True)
 out = Console()

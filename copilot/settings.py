@@ -61,6 +61,12 @@ class Settings(BaseSettings):
         default=0.87, description="Below this e5 cosine of the best evidence, refuse (calibrated)."
     )
 
+    database_url: str | None = Field(
+        default=None,
+        description="Work-order store (COPILOT_DATABASE_URL); default SQLite <home>/copilot.db.",
+    )
+    sla_sweep_interval_s: float = 60.0
+
     max_file_bytes: int = Field(default=50 * 1024 * 1024, description="Larger files are skipped.")
     max_chunk_chars: int = 500
     second_embedder: Literal["use", "none"] = Field(
@@ -71,6 +77,12 @@ class Settings(BaseSettings):
     dense_weight: float = 0.4
     second_dense_weight: float = 0.2
     candidate_pool: int = 50
+
+    @property
+    def resolved_database_url(self) -> str:
+        from copilot.work_orders.db import default_database_url
+
+        return self.database_url or default_database_url(self.home)
 
     @property
     def index_dir(self) -> Path:

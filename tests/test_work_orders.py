@@ -583,6 +583,23 @@ def test_two_concurrent_sweepers_escalate_each_order_once(store, db_url):
         assert [e.action for e in store.audit(o.id)].count("escalate") == 1
 
 
+def test_background_sweeper_escalates_and_stops(store):
+    from copilot.work_orders.sweeper import start_sweeper
+
+    real_now = datetime.now(UTC)
+    order = order_in(store, S.DISPATCHED, now=real_now - timedelta(days=2))
+    seen: list[int] = []
+    thread, stop = start_sweeper(store, 0.05, lambda done: seen.extend(o.id for o in done))
+    deadline = time.monotonic() + 10
+    while not seen and time.monotonic() < deadline:
+        time.sleep(0.02)
+    stop.set()
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+    assert seen == [order.id]
+    assert store.get(order.id).tier == "村社"
+
+
 # -- listing and the CLI ------------------------------------------------------------------
 
 

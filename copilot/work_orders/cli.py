@@ -17,7 +17,6 @@ from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from copilot.settings import Settings
-from copilot.work_orders.db import resolve_database_url
 from copilot.work_orders.deadlines import as_utc, utcnow
 from copilot.work_orders.errors import OrderNotFound
 from copilot.work_orders.schemas import OrderFilters, WorkOrderOut
@@ -43,7 +42,7 @@ AsJson = Annotated[bool, typer.Option("--json", help="Machine-readable output.")
 
 
 def _open(database_url: str | None) -> SqlWorkOrderStore:
-    url = database_url or resolve_database_url(Settings().home)
+    url = database_url or Settings().resolved_database_url
     try:
         return SqlWorkOrderStore.from_url(url)
     except SQLAlchemyError as exc:
@@ -207,7 +206,7 @@ def show(
         for col in ("时间 at", "操作人 actor", "动作 action", "状态 state", "变更 changes"):
             table.add_column(col, overflow="fold")
         for a in trail:
-            states = f"{a.from_state.zh if a.from_state else '∅'} → {a.to_state.zh if a.to_state else '∅'}"
+            states = " → ".join(st.zh if st else "∅" for st in (a.from_state, a.to_state))
             if a.action == "create":
                 changed = "新建 created"
             else:

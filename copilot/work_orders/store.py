@@ -28,7 +28,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from copilot.work_orders.db import make_engine, run_migrations, write_engine
-from copilot.work_orders.deadlines import as_utc, deadline_after, escalation_due, utcnow
+from copilot.work_orders.deadlines import (
+    Urgency,
+    as_utc,
+    deadline_after,
+    escalation_due,
+    utcnow,
+)
 from copilot.work_orders.errors import (
     EditNotAllowed,
     IdempotencyKeyReused,
@@ -449,7 +455,8 @@ def _enter(order: WorkOrder, frm: State, to: State, now: datetime, *, tiers_up: 
     """The side effects of entering ``to``: tier, clock and flags (see ``deadlines``)."""
 
     def fresh_window() -> None:
-        order.deadline_at = deadline_after(now, order.deadline_hours, order.urgency)  # type: ignore[arg-type]
+        urgency: Urgency = order.urgency  # type: ignore[assignment]  # validated on input
+        order.deadline_at = deadline_after(now, order.deadline_hours, urgency)
         order.escalate_at = escalation_due(order.deadline_at, order.grace_hours)
 
     if to is State.DISPATCHED and frm is not State.ESCALATED:

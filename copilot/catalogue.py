@@ -1,0 +1,76 @@
+"""The responsibility catalogue (权责清单): event types with board, department, tier, deadlines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Board = Literal["设施运行", "生产生活服务", "生态景观", "社会治理", "应急动员", "文明创建"]
+TownBoard = Literal["党的建设", "经济发展", "民生服务", "平安法治"]
+Tier = Literal["网格", "村社", "镇街", "区县", "市级"]
+Urgency = Literal["紧急", "较急", "一般"]
+TIERS: tuple[Tier, ...] = ("网格", "村社", "镇街", "区县", "市级")
+BOARDS: tuple[Board, ...] = (
+    "设施运行",
+    "生产生活服务",
+    "生态景观",
+    "社会治理",
+    "应急动员",
+    "文明创建",
+)
+
+
+class LegalBasis(BaseModel):
+    doc_title: str
+    article: str
+
+
+class Escalation(BaseModel):
+    after_hours_overdue: int
+    to_tier: Tier
+
+
+class EventType(BaseModel):
+    id: str
+    name: str
+    board: Board
+    town_board: TownBoard
+    keywords: list[str]
+    examples: list[str] = Field(min_length=1)
+    department: str
+    default_tier: Tier
+    needs_enforcement: bool = False
+    emergency: bool = False
+    deadline_hours: dict[Urgency, int]
+    escalation: Escalation
+    urgent_keywords: list[str] = Field(default_factory=list)
+    legal_basis: list[LegalBasis] = Field(default_factory=list)
+
+
+class Catalogue:
+    """All event types, by id; loaded once per process from ``data/catalogue``."""
+
+    def __init__(self, types: list[EventType]) -> None:
+        self.types = types
+        self.by_id = {t.id: t for t in types}
+        if len(self.by_id) != len(types):
+            raise ValueError("duplicate event type ids in the catalogue")
+
+    @classmethod
+    def load(cls, path: Path) -> Catalogue:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return cls([EventType.model_validate(t) for t in raw])
+
+    def __len__(self) -> int:
+        return len(self.types)
+
+
+def tier_index(tier: Tier) -> int:
+    return TIERS.index(tier)
+
+
+def higher_tier(a: Tier, b: Tier) -> Tier:
+    return a if tier_index(a) >= tier_index(b) else b

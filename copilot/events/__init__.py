@@ -1,0 +1,1 @@
+"""Events: classification, routing and the models they share."""
