@@ -155,7 +155,7 @@ def _print_hits(hits: list[Hit]) -> None:
         out.print(f"   {h.text[:200]}{'…' if len(h.text) > 200 else ''}")
 
 
-def _run_jsonl(src: Path, dst: Path, handle) -> int:
+def _run_jsonl(src: Path, dst: Path, handle, key: str = "question") -> int:
     """Run ``handle(row)`` for each JSONL line; a malformed line becomes an error record."""
     errors = 0
     try:
@@ -170,8 +170,8 @@ def _run_jsonl(src: Path, dst: Path, handle) -> int:
                 continue
             try:
                 row = json.loads(line)
-                if not isinstance(row, dict) or not isinstance(row.get("question"), str):
-                    raise ValueError('expected an object with a string "question"')
+                if not isinstance(row, dict) or not isinstance(row.get(key), str):
+                    raise ValueError(f'expected an object with a string "{key}"')
                 record = handle(row)
             except (json.JSONDecodeError, ValueError) as exc:
                 errors += 1
@@ -309,6 +309,64 @@ def ask(
         sys.stdout.write(json.dumps(_answer_json(a), ensure_ascii=False, indent=2) + "\n")
         return
     _print_answer_stream(services, question or "")
+
+
+@app.command()
+def route(
+    text: Annotated[str | None, typer.Argument(help="事件文本 event text")] = None,
+    reporter_grid: Annotated[
+        str | None, typer.Option("--reporter-grid", help="Reporter's grid/village code.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    input: Annotated[
+        Path | None,
+        typer.Option("--input", help='JSONL of {"id","text", optional "reporter_grid"}.'),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", help="JSONL of routing decisions.")
+    ] = None,
+) -> None:
+    """Classify an event, find its place, and decide the owning tier and units, with reasons."""
+    if (input is None) != (output is None):
+        err.print("[red]--input 与 --output 需同时给出 (give both --input and --output)[/red]")
+        raise typer.Exit(2)
+    if input is None and not (text or "").strip():
+        err.print("[red]请输入事件文本 give an event text, or --input/--output for a batch[/red]")
+        raise typer.Exit(2)
+    services = build_services(Settings(), with_llm=False)
+    router = services.router
+    if input is not None and output is not None:
+
+        def route_row(row: dict) -> dict:
+            if not isinstance(row.get("text"), str):
+                raise ValueError('expected an object with a string "text"')
+            grid = row.get("reporter_grid")
+            return router.route(
+                row["text"], grid if isinstance(grid, str) else None, row.get("id")
+            ).model_dump(
+                exclude={
+                    "top3",
+                    "legal_basis",
+                    "place_code",
+                    "place_confidence",
+                    "event_name",
+                    "deadline_hours",
+                }
+            )
+
+        raise typer.Exit(1 if _run_jsonl(input, output, route_row, key="text") else 0)
+    decision = router.route(text or "", reporter_grid)
+    if as_json:
+        sys.stdout.write(decision.model_dump_json(indent=2) + "\n")
+        return
+    if not decision.is_event:
+        out.print(f"非事件 not an event: {'；'.join(decision.reasons)}")
+        return
+    out.print(
+        f"[bold]{decision.board} / {decision.event_name}[/bold] · {decision.urgency} · {decision.tier} → {decision.owner_unit}"
+    )
+    for r in decision.reasons:
+        out.print(f"  - {r}")
 
 
 @app.command()

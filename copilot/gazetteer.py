@@ -6,7 +6,7 @@ candidates, and one match per distinct place mentioned in the text.
 
 How it works
 ------------
-* **Index** (built once, ~0.3 s): every name form of every node, keyed by its normalised
+* **Index** (built once, 0.1–0.5 s, ~13 MB): every name form of every node, keyed by its normalised
   text — full names (沙坪坝区, 两路街道, 较场口社区居民委员会), short names (沙坪坝, 两路,
   较场口社区), village bare names (较场口, *weak*: see below), the landmarks of
   ``data/gazetteer/landmarks.csv`` (name,code,kind → a town/street code), pinyin/English
@@ -19,14 +19,17 @@ How it works
   settled longest-first (沙坪坝区 beats 沙坪坝, 两路口 beats 两路).
 * **Stop-list**: short names of fewer than 2 characters are never indexed, nor short/bare
   names in :data:`STOP_WORDS` (中心, 胜利, 复兴, 长沙 …) or 2-character "X家" forms (王家,
-  李家: surnames). The full names (复兴街道, 王家街道) still match.
+  李家: surnames). The full names (复兴街道, 王家街道) still match, and so does such a
+  short name right after its own district (北碚复兴, 奉节永乐: kind ``guarded``).
 * **Weak names**: a village bare name (较场口 from 较场口社区居民委员会) only counts when
   the text also names the town containing it, or it lies in the reporter's town. A 村 name
   on a short or common stem (人民村, 建设村, 高村: also phrases such as 城市和农村) is weak
   too, but a district/zone named in the text or the reporter's district is enough for it.
   "X村" followed by 民/务/委/级/集/干/规/组 (提高村民, 加强村务) never matches.
 * **Chains**: adjacent names that nest (渝北区两路街道, 渝北两路, 重庆市渝北区, 两江新区礼嘉)
-  merge into one mention of the innermost place, settled by the explicit parent.
+  merge into one mention of the innermost place, settled by the explicit parent. A name
+  right after an ambiguous parent settles both: 新民镇石仙村 is the 石仙村 of whichever
+  新民镇 has one. Up to two of " 的·-—/" may sit between the names.
 * **Ranking** of a mention's candidates, lexicographic: (an ancestor is named elsewhere in
   the text) > (inside the reporter's town 2 / district or zone 1) > (name kind: full >
   landmark/alias/district short name > town short/village common > bare) > (level: coarser
@@ -77,12 +80,21 @@ STOP_WORDS: frozenset[str] = frozenset(
     高升 永兴 永乐 永平 正安 正阳 正兴 普安 福田 福寿 福禄 庆元 鹿鸣 鸡鸣 广兴 维新 修齐 里仁
     明中 大有 大树 车田 石子 双路 牌楼 竹园 长坝 金鸡 响水 马鞍 龙华 龙田 长龙 龙潭 石龙 石安
     石堰 河嘴 路阳 文峰 白石 中塘 康坪 石岗 菩提 高观 高阳 四屏 天元 紫照 铁门 砚台 坪坝 沙坝
-    沙河 新胜 新盛 新妙 新津 兴隆 双龙 两路口 一品 大观 大石 大溪 红土 清平 建平 天星 水土
+    沙河 新胜 新盛 新妙 新津 兴隆 双龙 一品 大观 大石 大溪 红土 清平 建平 天星 水土
     人和 和林 和谦 高安 沿河 九龙 桥头 河嘴 石堤
     """.split()
 )
 
-_KIND_RANK = {"full": 4, "grid": 4, "landmark": 3, "alias": 3, "common": 2, "short": 2, "bare": 1}
+_KIND_RANK = {
+    "full": 4,
+    "grid": 4,
+    "landmark": 3,
+    "alias": 3,
+    "common": 2,
+    "short": 2,
+    "bare": 1,
+    "guarded": 1,
+}
 _KIND_CONF = {
     "full": 0.95,
     "grid": 0.95,
@@ -91,6 +103,7 @@ _KIND_CONF = {
     "common": 0.85,
     "short": 0.85,
     "bare": 0.75,
+    "guarded": 0.75,
 }
 _AFTER_CUN = frozenset("民务委级集干规组")
 _CHAIN_GAP = frozenset(" \t\u3000的·-—/")
@@ -338,8 +351,9 @@ class Gazetteer:
                     self._add(a, d.code, "alias")
             elif lv == "town":
                 s = d.short_name()
-                if s != d.name and self._short_ok(s):
-                    self._add(s, d.code, "short")
+                if s != d.name and len(s) >= 2:
+                    # A stop-listed short name (奉节永乐, 北碚复兴) only right after its parent.
+                    self._add(s, d.code, "short" if self._short_ok(s) else "guarded")
             elif lv == "village":
                 s = d.short_name()
                 b = d.bare_name()
@@ -501,7 +515,7 @@ class Gazetteer:
         # Strong context: unambiguous district/zone/town names anywhere in the text.
         ctx: set[str] = set()
         for _, _, entries in raw:
-            strong = {c: k for c, k in entries if k != "bare"}
+            strong = {c: k for c, k in entries if k not in ("bare", "guarded")}
             strong = self._collapse(strong)
             if len(strong) == 1:
                 (c,) = strong
@@ -512,6 +526,22 @@ class Gazetteer:
         gates_wide = list(ctx) + ([rep_gate] if rep_gate else [])
         gates_town = [c for c in ctx if h.by_code[c].level == "town"]
         gates_town += [rep_town] if rep_town else []
+        # Any name directly after a name of a containing place is admitted (新民镇石仙村 picks
+        # the 石仙村 of one of the two 新民镇; 奉节永乐 admits the guarded short name 永乐).
+        ends: dict[int, list[str]] = {}
+        for _, j, entries in raw:
+            ends.setdefault(j, []).extend(c for c, k in entries if k not in ("bare", "guarded"))
+
+        def after_parent(i: int, code: str) -> bool:
+            p = i
+            while p >= 0 and i - p <= 2:
+                if any(c != code and h.is_within(code, c) for c in ends.get(p, ())):
+                    return True
+                p -= 1
+                if p < 0 or norm[p] not in _CHAIN_GAP:
+                    break
+            return False
+
         gated_out: list[tuple[int, int, list[str]]] = []
         kept: list[tuple[int, int, dict[str, str]]] = []
         for i, j, entries in raw:
@@ -519,7 +549,10 @@ class Gazetteer:
             weak: list[str] = []
             gates = gates_wide if norm[j - 1] in "村区" else gates_town
             for c, k in entries:
-                if k == "bare" and not self._within_any(c, gates):
+                if k == "guarded":
+                    if not after_parent(i, c):
+                        continue
+                elif k == "bare" and not (self._within_any(c, gates) or after_parent(i, c)):
                     weak.append(c)
                     continue
                 cands[c] = k
@@ -639,7 +672,8 @@ class Gazetteer:
             (code,) = cands
             m.winner, m.ranked = code, [(code, 0.0)]
             m.conf = 0.95 if m.chained else _KIND_CONF[cands[code]]
-            m.basis = "parent" if m.chained else "unique"
+            # A bare village name only got here through a town in the text or the reporter.
+            m.basis = "parent" if m.chained else ("context" if cands[code] == "bare" else "unique")
             m.ranked = [(code, m.conf)]
             return
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from copilot.answers.engine import AnswerEngine
+from copilot.catalogue import Catalogue
+from copilot.events.classifier import EventClassifier
+from copilot.events.router import EventRouter
+from copilot.gazetteer import Gazetteer
 from copilot.hierarchy import Hierarchy
 from copilot.indicators.factory import build_indicator_store
 from copilot.indicators.store import IndicatorStore
@@ -23,6 +27,21 @@ class Services:
     indicators: IndicatorStore
     llm: LLMBackend | None
     answers: AnswerEngine
+    _router: EventRouter | None = field(default=None, repr=False)
+
+    @property
+    def router(self) -> EventRouter:
+        """Built on first use: it embeds the catalogue's examples (cached after the first run)."""
+        if self._router is None:
+            data = self.settings.data_dir
+            catalogue = Catalogue.load(data / "catalogue" / "event_types.json")
+            dense = [(ch.embedder, w) for ch, w in zip(self.kb.dense, (0.5, 0.3), strict=False)]
+            classifier = EventClassifier(
+                catalogue, dense, self.kb.rewriter, data / "lexicon" / "non_event.tsv"
+            )
+            gazetteer = Gazetteer(self.hierarchy, data / "gazetteer" / "landmarks.csv")
+            self._router = EventRouter(catalogue, classifier, gazetteer)
+        return self._router
 
     def close(self) -> None:
         self.kb.close()
@@ -34,6 +53,7 @@ def build_services(
     """Wire the implementations the settings choose. ``llm`` overrides the configured backend."""
     kb = build_knowledge_base(settings)
     hierarchy = Hierarchy.from_csv(settings.data_dir / "divisions" / "chongqing_divisions.csv")
+
     indicators = build_indicator_store(settings, hierarchy)
     backend = llm if llm is not None else (build_llm(settings) if with_llm else None)
     engine = AnswerEngine(kb, indicators, settings, backend)

@@ -114,6 +114,7 @@ class EventClassifier:
     """
 
     KEYWORD_WEIGHT = 0.2
+    HUB_PENALTY = 0.25
     # Short messages with no incident cue and no catalogue keyword are chat, not events.
     SHORT_CHARS = 12
 
@@ -134,21 +135,49 @@ class EventClassifier:
                 texts.append(text)
                 owners.append(i)
         self._example_owner = np.array(owners)
-        self._dense = [(emb, weight, emb.embed_passages(texts)) for emb, weight in dense]
+        self._keyword_types: dict[str, int] = {}
+        for t in catalogue.types:
+            for kw in {t.name, *t.keywords}:
+                self._keyword_types[kw] = self._keyword_types.get(kw, 0) + 1
+        self._dense = []
+        for emb, weight in dense:
+            vectors = emb.embed_passages(texts)
+            self._dense.append((emb, weight, vectors, self._hubness(vectors)))
 
     def _keyword_scores(self, text: str) -> np.ndarray:
         scores = np.zeros(len(self.catalogue.types))
         for i, t in enumerate(self.catalogue.types):
             for kw in {t.name, *t.keywords}:
                 if kw and kw in text:
-                    scores[i] += len(kw)
+                    # A keyword shared by several types says less about which one it is.
+                    scores[i] += len(kw) / self._keyword_types[kw]
         return scores
 
-    def _example_scores(self, embedder: Embedder, vectors: np.ndarray, text: str) -> np.ndarray:
+    def _hubness(self, vectors: np.ndarray) -> np.ndarray:
+        """Mean similarity of each type to the other types' examples (CSLS-style).
+
+        Types whose examples resemble everything (a generic "facility fault") would
+        otherwise win every vague report; subtracting half of this evens the field.
+        """
+        n_types = len(self.catalogue.types)
+        sims = vectors @ vectors.T
+        per_type = np.full((len(vectors), n_types), -1.0)
+        for j in range(n_types):
+            cols = self._example_owner == j
+            per_type[:, j] = sims[:, cols].max(axis=1)
+        hub = np.zeros(n_types)
+        for j in range(n_types):
+            others = self._example_owner != j
+            hub[j] = per_type[others, j].mean()
+        return hub
+
+    def _example_scores(
+        self, embedder: Embedder, vectors: np.ndarray, hub: np.ndarray, text: str
+    ) -> np.ndarray:
         q = embedder.embed_queries([text])[0]
         best = np.full(len(self.catalogue.types), -1.0)
         np.maximum.at(best, self._example_owner, vectors @ q)
-        return best
+        return best - self.HUB_PENALTY * hub
 
     def _has(self, kind: str, low: str) -> bool:
         for phrase in self.lexicon.get(kind, ()):
@@ -196,8 +225,8 @@ class EventClassifier:
             return Classification(is_event=False, non_event_kind=kind, reasons=[f"非事件：{kind}"])
         fused = self.KEYWORD_WEIGHT * (kw / kw.max() if kw.max() > 0 else kw)
         sims = []
-        for embedder, weight, vectors in self._dense:
-            s = self._example_scores(embedder, vectors, raw[:1000])
+        for embedder, weight, vectors, hub in self._dense:
+            s = self._example_scores(embedder, vectors, hub, raw[:1000])
             sims.append(s)
             lo, hi = float(s.min()), float(s.max())
             fused = fused + weight * ((s - lo) / (hi - lo) if hi > lo else np.zeros_like(s))

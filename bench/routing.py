@@ -1,0 +1,58 @@
+"""Routing throughput, then work-order insert throughput: ``python -m bench.routing``.
+
+Routes the development events (repeated to --n events) without an LLM and prints
+events/s beside the classification-only rate measured in the same run (the baseline the
+gazetteer and routing rules add to); then runs ``bench.work_orders`` for the store's
+insert throughput on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from rich.console import Console
+from rich.table import Table
+
+from bench import work_orders
+from copilot.services import build_services
+from copilot.settings import Settings
+from evals.datasets import DATASETS_DIR, load_jsonl
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=1000, help="events to route")
+    ap.add_argument("--orders", type=int, default=2000, help="orders per store mode")
+    ap.add_argument("--skip-store", action="store_true")
+    args = ap.parse_args()
+    services = build_services(Settings(), with_llm=False)
+    router = services.router
+    cases = load_jsonl(DATASETS_DIR / "events_dev.jsonl")
+    events = [cases[i % len(cases)] for i in range(args.n)]
+    router.route(events[0]["text"])  # warm-up: model load, caches
+
+    t0 = time.perf_counter()
+    for e in events:
+        router.classifier.classify(e["text"])
+    classify_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for e in events:
+        router.route(e["text"], e.get("reporter_grid"), e["id"])
+    route_s = time.perf_counter() - t0
+
+    table = Table(title=f"routing without an LLM, {args.n} events")
+    for col in ("stage", "seconds", "events/s", "ms/event"):
+        table.add_column(col)
+    for name, s in (
+        ("classify only (baseline)", classify_s),
+        ("classify + gazetteer + route", route_s),
+    ):
+        table.add_row(name, f"{s:.1f}", f"{args.n / s:.1f}", f"{1000 * s / args.n:.1f}")
+    Console().print(table)
+    if not args.skip_store:
+        work_orders.main(["-n", str(args.orders)])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,215 @@
+"""Routing: which tier and unit own an event, with the reasons an official can check.
+
+Rules, in order: the catalogue's default tier is the floor; emergencies and matters that
+need enforcement powers go to the district's functional department; an event spanning
+two towns goes to their district, two districts to the city; cross-boundary events get
+a lead unit plus the local units as cooperating units (跨镇街/跨区县协同).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from copilot.catalogue import Catalogue, EventType, LegalBasis, Tier, higher_tier
+from copilot.events.classifier import Classification, EventClassifier, TypeScore
+from copilot.gazetteer import Gazetteer, PlaceResolution
+from copilot.hierarchy import Division, Hierarchy
+
+# Departments that are the territorial government itself, not a line department.
+_TERRITORIAL = {"街道办事处", "乡镇人民政府", "社区居委会", "村民委员会"}
+
+
+class RouteDecision(BaseModel):
+    """One routed event: the output of ``copilot route``."""
+
+    id: str | None = None
+    is_event: bool
+    board: str | None = None
+    event_type: str | None = None
+    event_name: str | None = None
+    urgency: str | None = None
+    tier: Tier | None = None
+    department: str | None = None
+    owner_unit: str | None = None
+    district: str | None = None
+    town: str | None = None
+    village: str | None = None
+    grid: str | None = None
+    place_code: str | None = None
+    place_confidence: float | None = None
+    cooperating_units: list[str] = Field(default_factory=list)
+    deadline_hours: int | None = None
+    legal_basis: list[LegalBasis] = Field(default_factory=list)
+    top3: list[TypeScore] = Field(default_factory=list)
+    reasons: list[str] = Field(default_factory=list)
+
+
+def town_office(town: Division) -> str:
+    return f"{town.name}办事处" if town.name.endswith("街道") else f"{town.name}人民政府"
+
+
+class EventRouter:
+    def __init__(
+        self, catalogue: Catalogue, classifier: EventClassifier, gazetteer: Gazetteer
+    ) -> None:
+        self.catalogue = catalogue
+        self.classifier = classifier
+        self.gazetteer = gazetteer
+        self.hierarchy: Hierarchy = gazetteer.hierarchy
+
+    def route(
+        self, text: str, reporter_grid: str | None = None, event_id: str | None = None
+    ) -> RouteDecision:
+        cls = self.classifier.classify(text)
+        if not cls.is_event:
+            return RouteDecision(id=event_id, is_event=False, reasons=cls.reasons)
+        etype = self.catalogue.by_id[cls.event_type or ""]
+        res = self.gazetteer.resolve(text, reporter_code=reporter_grid)
+        return self._decide(event_id, cls, etype, res, reporter_grid)
+
+    # -- location --------------------------------------------------------------------
+    def _place(
+        self, res: PlaceResolution, reporter: str | None
+    ) -> tuple[Division | None, list[Division], list[str]]:
+        """(the node the event is at, the distinct towns/districts it spans, reasons)."""
+        h = self.hierarchy
+        reasons: list[str] = []
+        rep = h.get(reporter) if reporter else None
+        nodes = [h.get(m.code) for m in res.mentions]
+        nodes = [n for n in nodes if n is not None and n.level != "city"]
+        if nodes:
+            towns = {t.code: t for n in nodes if (t := h.town_of(n.code)) is not None}
+            districts = {d.code: d for n in nodes if (d := h.district_of(n.code)) is not None}
+            if len(districts) >= 2:
+                reasons.append("事发地跨" + "、".join(d.name for d in districts.values()))
+                return h.city, list(districts.values()), reasons
+            if len(towns) >= 2:
+                district = next(iter(districts.values()), None)
+                reasons.append("事发地跨" + "、".join(t.name for t in towns.values()))
+                return district, list(towns.values()), reasons
+            place = max(nodes, key=lambda n: n.depth)
+            # The reporter's own grid is more precise when it lies inside the named place.
+            if rep is not None and rep.depth > place.depth and h.is_within(rep.code, place.code):
+                place = rep
+            best = res.best
+            conf = f"（置信度{best.confidence:.2f}）" if best else ""
+            reasons.append(f"事发地：{'/'.join(d.name for d in h.path(place.code)[1:])}{conf}")
+            return place, [], reasons
+        if rep is not None:
+            reasons.append(f"文中无地名，按上报人所在{rep.name}定位")
+            return rep, [], reasons
+        reasons.append(f"未能确定事发地：{res.reason or '未识别到地名'}")
+        return None, [], reasons
+
+    # -- decision --------------------------------------------------------------------
+    def _decide(
+        self,
+        event_id: str | None,
+        cls: Classification,
+        etype: EventType,
+        res: PlaceResolution,
+        reporter: str | None,
+    ) -> RouteDecision:
+        h = self.hierarchy
+        place, spans, reasons = self._place(res, reporter)
+        reasons = [
+            *cls.reasons,
+            f"权责清单：{etype.name}由{etype.department}负责，最低处置层级{etype.default_tier}",
+            *reasons,
+        ]
+        tier: Tier = etype.default_tier
+        if etype.emergency:
+            tier = higher_tier(tier, "区县")
+            reasons.append("突发事件类型，由区县职能部门牵头处置")
+        elif etype.needs_enforcement:
+            tier = higher_tier(tier, "区县")
+            reasons.append("需行政执法权，交区县职能部门")
+        if spans:
+            span_tier: Tier = "市级" if place is not None and place.level == "city" else "区县"
+            if span_tier != tier and higher_tier(tier, span_tier) == span_tier:
+                reasons.append(
+                    f"跨{'区县' if span_tier == '市级' else '镇街'}事件，上提至{span_tier}统筹"
+                )
+            tier = higher_tier(tier, span_tier)
+
+        district = (
+            h.district_of(place.code) if place is not None and place.level != "city" else None
+        )
+        town = h.town_of(place.code) if place is not None and place.depth >= 2 else None
+        village = h.village_of(place.code) if place is not None and place.depth >= 3 else None
+        grid = place if place is not None and place.level == "grid" else None
+        owner, why = self._owner(tier, etype.department, district, town, village, grid)
+        if why:
+            reasons.append(why)
+        cooperating = self._cooperating(spans, tier, town, etype.department)
+        if cooperating:
+            reasons.append("协同单位：" + "、".join(cooperating))
+        deadline = etype.deadline_hours[cls.urgency or "一般"]
+        reasons.append(f"办理时限：{cls.urgency}，{deadline}小时")
+        return RouteDecision(
+            id=event_id,
+            is_event=True,
+            board=cls.board,
+            event_type=etype.id,
+            event_name=etype.name,
+            urgency=cls.urgency,
+            tier=tier,
+            department=etype.department,
+            owner_unit=owner,
+            district=district.name if district else None,
+            town=town.name if town else None,
+            village=village.name if village else None,
+            grid=grid.name if grid else None,
+            place_code=place.code if place is not None else None,
+            place_confidence=res.best.confidence if res.best else None,
+            cooperating_units=cooperating,
+            deadline_hours=deadline,
+            legal_basis=etype.legal_basis,
+            top3=cls.top3,
+            reasons=reasons,
+        )
+
+    @staticmethod
+    def _owner(
+        tier: Tier,
+        department: str,
+        district: Division | None,
+        town: Division | None,
+        village: Division | None,
+        grid: Division | None,
+    ) -> tuple[str, str | None]:
+        territorial = department in _TERRITORIAL
+        if tier == "市级":
+            return (f"重庆市{department}" if not territorial else "重庆市人民政府"), None
+        if tier == "区县":
+            if district is None:
+                return f"（待定位）区县{department}", "事发区县未确定，请人工指定"
+            return (
+                f"{district.name}{department}" if not territorial else f"{district.name}人民政府"
+            ), None
+        if tier == "镇街":
+            if town is None:
+                where = district.name if district else "（待定位）"
+                return f"{where}所在镇街", "事发镇街未确定，请人工指定"
+            return town_office(town), None
+        if tier == "村社":
+            if village is None:
+                where = town_office(town) if town else "（待定位）"
+                return f"{where}辖区村社", "事发村社未确定，请人工指定"
+            return village.name, None
+        if grid is not None:
+            return grid.name, None
+        if village is not None:
+            return f"{village.name}网格", "未确定具体网格，由村社指派网格员"
+        return "（待定位）网格", "事发网格未确定，请人工指定"
+
+    @staticmethod
+    def _cooperating(
+        spans: list[Division], tier: Tier, town: Division | None, department: str
+    ) -> list[str]:
+        if spans:
+            return [town_office(s) if s.level == "town" else f"{s.name}人民政府" for s in spans]
+        # A district department handling a local matter works with the town it happened in.
+        if tier in ("区县", "市级") and town is not None and department not in _TERRITORIAL:
+            return [town_office(town)]
+        return []
