@@ -94,9 +94,7 @@ def test_ingest_list_and_remove_round_trip(monkeypatch, tmp_path):
 
 
 def test_shell_answers_each_question_until_end_of_input(bundled_env):
-    result = runner.invoke(app, ["shell"], input="城市道路上乱扔垃圾罚多少钱
-退出
-")
+    result = runner.invoke(app, ["shell"], input="城市道路上乱扔垃圾罚多少钱\n退出\n")
     assert result.exit_code == 0, result.output
     assert "108 部法规已索引" in result.output and "引用" in result.output
     assert "《" in result.output and "条" in result.output
