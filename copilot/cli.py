@@ -155,6 +155,18 @@ def _print_hits(hits: list[Hit]) -> None:
         out.print(f"   {h.text[:200]}{'…' if len(h.text) > 200 else ''}")
 
 
+def _check_single_or_batch(
+    text: str | None, input: Path | None, output: Path | None, what: str
+) -> None:
+    """One text, or a batch with both --input and --output; anything else is a usage error."""
+    if (input is None) != (output is None):
+        err.print("[red]--input 与 --output 需同时给出 (give both --input and --output)[/red]")
+        raise typer.Exit(2)
+    if input is None and not (text or "").strip():
+        err.print(f"[red]请输入{what} give a {what}, or --input/--output for a batch[/red]")
+        raise typer.Exit(2)
+
+
 def _run_jsonl(src: Path, dst: Path, handle, key: str = "question") -> int:
     """Run ``handle(row)`` for each JSONL line; a malformed line becomes an error record."""
     errors = 0
@@ -208,12 +220,7 @@ def search(
     if mode not in ("hybrid", "bm25", "dense"):
         err.print(f"[red]未知模式 unknown mode[/red] {mode!r}: use hybrid, bm25 or dense")
         raise typer.Exit(2)
-    if (input is None) != (output is None):
-        err.print("[red]--input 与 --output 需同时给出 (give both --input and --output)[/red]")
-        raise typer.Exit(2)
-    if input is None and not (question or "").strip():
-        err.print("[red]请输入问题 give a question, or --input/--output for a batch[/red]")
-        raise typer.Exit(2)
+    _check_single_or_batch(question, input, output, "问题 question")
     settings, kb = _open()
     _ready(settings, kb, quiet=as_json)
     filters = SearchFilters(doc_title=doc, chapter=chapter, system=system)
@@ -291,12 +298,7 @@ def ask(
     output: Annotated[Path | None, typer.Option("--output", help="JSONL of answers.")] = None,
 ) -> None:
     """Answer a question with citations (or refuse); batch with --input/--output."""
-    if (input is None) != (output is None):
-        err.print("[red]--input 与 --output 需同时给出 (give both --input and --output)[/red]")
-        raise typer.Exit(2)
-    if input is None and not (question or "").strip():
-        err.print("[red]请输入问题 give a question, or --input/--output for a batch[/red]")
-        raise typer.Exit(2)
+    _check_single_or_batch(question, input, output, "问题 question")
     services = _services(quiet=as_json)
     if input is not None and output is not None:
 
@@ -327,12 +329,7 @@ def route(
     ] = None,
 ) -> None:
     """Classify an event, find its place, and decide the owning tier and units, with reasons."""
-    if (input is None) != (output is None):
-        err.print("[red]--input 与 --output 需同时给出 (give both --input and --output)[/red]")
-        raise typer.Exit(2)
-    if input is None and not (text or "").strip():
-        err.print("[red]请输入事件文本 give an event text, or --input/--output for a batch[/red]")
-        raise typer.Exit(2)
+    _check_single_or_batch(text, input, output, "事件文本 event text")
     services = build_services(Settings(), with_llm=False)
     router = services.router
     if input is not None and output is not None:

@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.file_factory import ARTICLES
+from tests.servers import free_port, wait_until_up
 
 pytestmark = pytest.mark.integration
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _chroma_cli() -> str:
@@ -30,7 +22,7 @@ def _chroma_cli() -> str:
 
 @pytest.fixture
 def chroma_server(tmp_path: Path):
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "chroma.log").open("w")
     proc = subprocess.Popen(
         [
@@ -46,16 +38,7 @@ def chroma_server(tmp_path: Path):
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"chroma server did not start: {(tmp_path / 'chroma.log').read_text()}")
-            time.sleep(0.3)
+    wait_until_up(f"http://127.0.0.1:{port}/api/v2/heartbeat", proc, 60, "chroma server")
     yield port
     proc.terminate()
     try:

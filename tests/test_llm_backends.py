@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -24,6 +21,7 @@ from copilot.llm.factory import build_llm
 from copilot.llm.llamacpp_backend import LlamaCppBackend
 from copilot.llm.openai_backend import OpenAIBackend
 from copilot.services import build_services
+from tests.servers import free_port, wait_until_up
 
 pytestmark = pytest.mark.slow
 
@@ -42,15 +40,9 @@ def local_model() -> LlamaCppBackend:
     return LlamaCppBackend(_gguf(), n_ctx=4096)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory):
-    port = _free_port()
+    port = free_port()
     log = (tmp_path_factory.mktemp("llama") / "server.log").open("w")
     proc = subprocess.Popen(
         [
@@ -71,16 +63,7 @@ def llama_server(tmp_path_factory):
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("llama_cpp.server did not start")
-            time.sleep(0.5)
+    wait_until_up(f"http://127.0.0.1:{port}/v1/models", proc, 120, "llama_cpp.server")
     yield f"http://127.0.0.1:{port}/v1"
     proc.terminate()
     proc.wait(timeout=30)
@@ -156,7 +139,7 @@ def test_engine_over_the_openai_backend_checks_every_citation(
 def test_unreachable_endpoint_gives_the_extractive_answer_and_says_why(
     bundled_kb, bundled_settings
 ):
-    dead = f"http://127.0.0.1:{_free_port()}/v1"
+    dead = f"http://127.0.0.1:{free_port()}/v1"
     backend = OpenAIBackend(dead, "sk-secret", "qwen", timeout_s=2, max_retries=0)
     a = _engine(bundled_kb, bundled_settings, backend).ask("燃放烟花爆竹的禁放区域由谁确定？")
     assert not a.refused and "connection" in a.fallback_reason
@@ -168,7 +151,7 @@ def test_cli_with_a_dead_endpoint_prints_an_answer_not_a_traceback(
 ):
     monkeypatch.setenv("COPILOT_HOME", str(bundled_settings.home))
     monkeypatch.setenv("COPILOT_LLM_BACKEND", "openai")
-    monkeypatch.setenv("COPILOT_LLM_BASE_URL", f"http://127.0.0.1:{_free_port()}/v1")
+    monkeypatch.setenv("COPILOT_LLM_BASE_URL", f"http://127.0.0.1:{free_port()}/v1")
     monkeypatch.setenv("COPILOT_LLM_MODEL", "qwen")
     monkeypatch.setenv("COPILOT_LLM_API_KEY", "sk-do-not-print")
     monkeypatch.setenv("COPILOT_LLM_TIMEOUT_S", "2")
