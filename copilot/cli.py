@@ -19,6 +19,7 @@ from copilot.llm.base import LLMError
 from copilot.services import Services, build_services
 from copilot.settings import Settings
 from copilot.work_orders.cli import orders_app, sla_app
+from retrievers.encoding import UndecodableError, decode_text
 from retrievers.knowledge_base import KnowledgeBase
 from retrievers.models import Hit, IngestReport, SearchFilters
 
@@ -171,8 +172,9 @@ def _run_jsonl(src: Path, dst: Path, handle, key: str = "question") -> int:
     """Run ``handle(row)`` for each JSONL line; a malformed line becomes an error record."""
     errors = 0
     try:
-        lines = src.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
+        # Exports from office systems are often GBK; accept them like ingested files.
+        lines = decode_text(src.read_bytes())[0].splitlines()
+    except (OSError, UndecodableError) as exc:
         err.print(f"[red]无法读取输入 cannot read input[/red] {src}: {exc}")
         raise typer.Exit(2) from exc
     dst.parent.mkdir(parents=True, exist_ok=True)

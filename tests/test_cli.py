@@ -57,6 +57,22 @@ def test_batch_search_writes_one_line_per_question_and_flags_bad_lines(bundled_e
     assert "line 2" in rows[1]["error"] and "line 4" in rows[3]["error"]
 
 
+def test_batch_input_in_gbk_is_read_and_binary_input_is_refused(bundled_env, tmp_path):
+    src = tmp_path / "q.jsonl"
+    src.write_bytes(
+        json.dumps({"id": "g", "question": "燃放烟花爆竹的禁放区域"}, ensure_ascii=False).encode(
+            "gbk"
+        )
+    )
+    dst = tmp_path / "hits.jsonl"
+    assert runner.invoke(app, ["search", "--input", str(src), "--output", str(dst)]).exit_code == 0
+    assert json.loads(dst.read_text(encoding="utf-8"))["hits"]
+    binary = tmp_path / "b.jsonl"
+    binary.write_bytes(b"\x00\x01\x02" * 50)
+    result = runner.invoke(app, ["search", "--input", str(binary), "--output", str(dst)])
+    assert result.exit_code == 2 and "cannot read input" in result.output
+
+
 def test_search_without_a_question_is_a_usage_error(bundled_env):
     result = runner.invoke(app, ["search", "  "])
     assert result.exit_code == 2
