@@ -177,7 +177,7 @@ class AnswerEngine:
         )
 
     def _evidence_block(self, hits: list[Hit]) -> str:
-        return "\n".join(f"[{i}] {where_hit(h)}\n{h.text}" for i, h in enumerate(hits, 1))
+        return "\n".join(f"[{i}] {where(h)}\n{h.text}" for i, h in enumerate(hits, 1))
 
     def _llm_answer(
         self,
@@ -269,10 +269,6 @@ class AnswerEngine:
                 Citation(doc_title=h.doc_title, article=h.article, quote=quote, chunk_id=h.chunk_id)
             )
         return valid, removed
-
-
-def where_hit(h: Hit) -> str:
-    return where(Citation(doc_title=h.doc_title, article=h.article, quote="", chunk_id=h.chunk_id))
 
 
 def _strip_fences(raw: str) -> str:

@@ -56,8 +56,9 @@ def cite(hit: Hit, quote: str) -> Citation:
     )
 
 
-def where(c: Citation) -> str:
-    return f"《{c.doc_title}》{c.article or ''}"
+def where(source: Citation | Hit) -> str:
+    """《标题》第X条 for a citation or a search hit."""
+    return f"《{source.doc_title}》{source.article or ''}"
 
 
 def extractive_answer(
