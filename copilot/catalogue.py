@@ -12,6 +12,10 @@ Board = Literal["设施运行", "生产生活服务", "生态景观", "社会治
 TownBoard = Literal["党的建设", "经济发展", "民生服务", "平安法治"]
 Tier = Literal["网格", "村社", "镇街", "区县", "市级"]
 Urgency = Literal["紧急", "较急", "一般"]
+# 12345 practice: every message is routed; only 非事件 (greetings, thanks alone, spam, tests,
+# ads) stops before a department.
+MessageType = Literal["投诉求助", "咨询", "建议", "表扬", "非事件"]
+MESSAGE_TYPES: tuple[MessageType, ...] = ("投诉求助", "咨询", "建议", "表扬", "非事件")
 TIERS: tuple[Tier, ...] = ("网格", "村社", "镇街", "区县", "市级")
 BOARDS: tuple[Board, ...] = (
     "设施运行",
@@ -40,8 +44,15 @@ class EventType(BaseModel):
     town_board: TownBoard
     keywords: list[str]
     examples: list[str] = Field(min_length=1)
-    department: str
+    department: str = Field(description="The line department or regulator (never a utility).")
     default_tier: Tier
+    tier_reason: str = Field(default="", description="Why this tier owns first response.")
+    cooperating: list[str] = Field(
+        default_factory=list, description="Units that usually cooperate (utilities, others)."
+    )
+    hotline_class: str | None = Field(
+        default=None, description="12345 first-level class (data/complaints/taxonomy.csv)."
+    )
     needs_enforcement: bool = False
     emergency: bool = False
     deadline_hours: dict[Urgency, int]

@@ -333,14 +333,13 @@ def route(
     """Classify an event, find its place, and decide the owning tier and units, with reasons."""
     _check_single_or_batch(text, input, output, "事件文本 event text")
     services = build_services(Settings(), with_llm=False)
-    router = services.router
     if input is not None and output is not None:
 
         def route_row(row: dict) -> dict:
             if not isinstance(row.get("text"), str):
                 raise ValueError('expected an object with a string "text"')
             grid = row.get("reporter_grid")
-            return router.route(
+            return services.route(
                 row["text"], grid if isinstance(grid, str) else None, row.get("id")
             ).model_dump(
                 exclude={
@@ -354,7 +353,7 @@ def route(
             )
 
         raise typer.Exit(1 if _run_jsonl(input, output, route_row, key="text") else 0)
-    decision = router.route(text or "", reporter_grid)
+    decision = services.route(text or "", reporter_grid)
     if as_json:
         sys.stdout.write(decision.model_dump_json(indent=2) + "\n")
         return
@@ -362,10 +361,13 @@ def route(
         out.print(f"非事件 not an event: {'；'.join(decision.reasons)}")
         return
     out.print(
-        f"[bold]{decision.board} / {decision.event_name}[/bold] · {decision.urgency} · {decision.tier} → {decision.owner_unit}"
+        f"[bold]{decision.board} / {decision.event_name}[/bold] · {decision.message_type} · "
+        f"{decision.urgency} · {decision.tier} → {decision.owner_unit}"
     )
     for r in decision.reasons:
         out.print(f"  - {r}")
+    if decision.answer is not None:
+        out.print(f"[bold]政策答复[/bold]：{decision.answer.answer}")
 
 
 @app.command()

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from copilot.answers.engine import AnswerEngine
 from copilot.catalogue import Catalogue
 from copilot.events.classifier import EventClassifier
-from copilot.events.router import EventRouter
+from copilot.events.letters import LetterClassifier
+from copilot.events.message_type import MessageTypeClassifier
+from copilot.events.router import ConsultationAnswer, EventRouter, RouteDecision
 from copilot.gazetteer import Gazetteer
 from copilot.hierarchy import Hierarchy
 from copilot.indicators.factory import build_indicator_store
@@ -36,12 +38,33 @@ class Services:
             data = self.settings.data_dir
             catalogue = Catalogue.load(data / "catalogue" / "event_types.json")
             dense = [(ch.embedder, w) for ch, w in zip(self.kb.dense, (0.5, 0.3), strict=False)]
+            letters_file = data / "models" / "letter_classifier.npz"
             classifier = EventClassifier(
-                catalogue, dense, self.kb.rewriter, data / "lexicon" / "non_event.tsv"
+                catalogue,
+                dense,
+                self.kb.rewriter,
+                message_types=MessageTypeClassifier.load(data),
+                letters=LetterClassifier.load(letters_file) if letters_file.is_file() else None,
             )
             gazetteer = Gazetteer(self.hierarchy, data / "gazetteer" / "landmarks.csv")
             self._router = EventRouter(catalogue, classifier, gazetteer)
         return self._router
+
+    def route(
+        self,
+        text: str,
+        reporter_grid: str | None = None,
+        event_id: str | None = None,
+        answer_consultations: bool = True,
+    ) -> RouteDecision:
+        """Route one message; a consultation also carries the policy answer (12345 practice)."""
+        decision = self.router.route(text, reporter_grid, event_id)
+        if answer_consultations and decision.message_type == "咨询":
+            a = self.answers.ask(text)
+            decision.answer = ConsultationAnswer(
+                answer=a.answer, refused=a.refused, citations=a.citations
+            )
+        return decision
 
     def close(self) -> None:
         self.kb.close()

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
         default=None, description="GGUF file for the llamacpp backend."
     )
     llm_context: int = 4096
+    llm_cpu_extra_buffers: bool = Field(
+        default=False,
+        description="Let the llamacpp backend use ggml's CPU extra buffer types (AMX, weight "
+        "repacking); off because they crash on some CPUs/VMs (COPILOT_LLM_CPU_EXTRA_BUFFERS).",
+    )
     llm_timeout_s: float = 30.0
     llm_max_retries: int = 1
     llm_max_tokens: int = 512

@@ -19,7 +19,14 @@ from rich.table import Table
 from copilot.events.router import RouteDecision
 from evals.datasets import DATASETS_DIR, load_jsonl
 
-FIELDS = ("board", "event_type", "urgency", "tier", "department")
+FIELDS = ("message_type", "board", "event_type", "urgency", "tier", "department")
+
+
+def _owner_or_department(case: dict, pred: RouteDecision) -> bool:
+    """The owning unit named in the case, or else the line department, matches."""
+    if case.get("owner_unit") and pred.owner_unit == case["owner_unit"]:
+        return True
+    return pred.department == case.get("department")
 
 
 class RoutingScores(BaseModel):
@@ -57,10 +64,17 @@ def score_routing(cases: Sequence[dict], route: Callable[[dict], RouteDecision])
     }
     failures = []
     for f in FIELDS:
-        acc[f] = sum(getattr(p, f) == c[f] for c, p in events) / max(len(events), 1)
+        # A case that leaves a field empty (a consultation with no catalogue type) is not
+        # scored on it.
+        scored = [(c, p) for c, p in events if c.get(f) is not None]
+        acc[f] = sum(getattr(p, f) == c[f] for c, p in scored) / max(len(scored), 1)
+    scored = [(c, p) for c, p in events if c.get("department") is not None]
+    acc["owner_or_department"] = sum(_owner_or_department(c, p) for c, p in scored) / max(
+        len(scored), 1
+    )
     for c, p in zip(cases, preds, strict=True):
         wrong = (
-            [f for f in ("is_event", *FIELDS) if c.get(f) != getattr(p, f)]
+            [f for f in ("is_event", *FIELDS) if c.get(f) is not None and c.get(f) != getattr(p, f)]
             if c["is_event"]
             else (["is_event"] if p.is_event else [])
         )
@@ -73,8 +87,8 @@ def score_routing(cases: Sequence[dict], route: Callable[[dict], RouteDecision])
                 }
             )
     per_class = {
-        f: _per_class([c[f] for c, _ in events], [getattr(p, f) for _, p in events])
-        for f in ("board", "tier")
+        f: _per_class([c.get(f) for c, _ in events], [getattr(p, f) for _, p in events])
+        for f in ("board", "tier", "message_type")
     }
     return RoutingScores(
         n=len(cases),
@@ -99,10 +113,12 @@ def main() -> None:
     parser.add_argument("--failures", action="store_true", help="List every failure.")
     args = parser.parse_args()
     services = build_services(Settings(), with_llm=False)
-    router = services.router
     cases = load_jsonl(args.dataset)
     scores = score_routing(
-        cases, lambda c: router.route(c["text"], c.get("reporter_grid"), c["id"])
+        cases,
+        lambda c: services.route(
+            c["text"], c.get("reporter_grid"), c["id"], answer_consultations=False
+        ),
     )
     console = Console()
     table = Table(

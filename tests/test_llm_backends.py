@@ -48,7 +48,7 @@ def llama_server(tmp_path_factory):
         [
             sys.executable,
             "-m",
-            "llama_cpp.server",
+            "copilot.llm.llamacpp_server",
             "--model",
             str(_gguf()),
             "--host",
@@ -68,6 +68,30 @@ def llama_server(tmp_path_factory):
     proc.terminate()
     proc.wait(timeout=30)
     log.close()
+
+
+def test_llamacpp_backend_loads_without_extra_buffers_by_default(make_settings):
+    import llama_cpp.llama_cpp as lib
+
+    original = lib.llama_model_default_params
+    seen = []
+
+    def spy():
+        params = original()
+        seen.append(params)
+        return params
+
+    lib.llama_model_default_params = spy
+    try:
+        backend = build_llm(
+            make_settings(llm_backend="llamacpp", llm_model_path=_gguf(), llm_context=512)
+        )
+        # The patch is undone after construction.
+        assert lib.llama_model_default_params is spy
+    finally:
+        lib.llama_model_default_params = original
+    assert seen and all(p.use_extra_bufts is False for p in seen)
+    assert backend.complete(HELLO, max_tokens=8).strip()
 
 
 def test_llamacpp_backend_returns_json_matching_the_schema(local_model):

@@ -36,9 +36,7 @@ CANONICAL = {
     "乡镇人民政府",
     "社区居委会",
     "村民委员会",
-    "供电公司",
-    "供水公司",
-    "燃气公司",
+    "经济信息委",
     "通信管理局",
     "林业局",
     "气象局",
@@ -83,19 +81,125 @@ def test_every_legal_basis_names_an_article_that_exists_in_the_bundled_corpus(ca
     assert checked >= 100
 
 
+TIERS_DESIGN_SAYS_TOWNS_OWN = {
+    # DESIGN.md "Who owns an event": delegated to every town's enforcement team.
+    "GOV-STREET-VENDING",
+    "ECO-COOKING-FUMES",
+    "GOV-ILLEGAL-ADS",
+    "CIV-GRAFFITI",
+    "ECO-CONSTRUCTION-WASTE",
+    "GOV-FIRE-LANE",
+    "ECO-OPEN-BURNING",
+}
+
+
+def test_every_type_says_why_its_tier_owns_it_and_names_no_utility_as_department(catalogue):
+    utilities = {"供电公司", "供水公司", "燃气公司"}
+    for t in catalogue.types:
+        assert t.tier_reason.strip(), t.id
+        assert t.department not in utilities, t.id
+        assert t.hotline_class, t.id
+        assert t.department not in t.cooperating, t.id
+
+
+def test_matters_delegated_to_towns_default_to_the_town(catalogue):
+    for type_id in TIERS_DESIGN_SAYS_TOWNS_OWN:
+        assert catalogue.by_id[type_id].default_tier == "镇街", type_id
+
+
 @pytest.mark.parametrize(
     "text",
     [
         "你好，在吗？",
-        "谢谢你们，路灯已经修好了！",
+        "收到，谢谢。",
         "办证刻章，低息贷款，加微信",
-        "请问低保申请需要什么材料？",
         "测试",
     ],
 )
 def test_messages_that_are_not_events_are_recognised(router, text):
     decision = router.route(text)
     assert not decision.is_event and decision.tier is None
+    assert decision.message_type == "非事件"
+
+
+@pytest.mark.parametrize(
+    ("text", "message_type"),
+    [
+        ("请问低保申请需要什么材料？", "咨询"),
+        ("尊敬的领导您好！我想咨询一下，我们小区的公租房什么时候能分配？感谢您的阅读。", "咨询"),
+        ("建议在渝北区两路街道空港大道增设一个公交站，方便居民出行。", "建议"),
+        ("谢谢社区，上周反映的路灯已经修好了，网格员很负责，点赞！", "表扬"),
+        ("领导您好，我们小区门口的路灯坏了一个月了，晚上很黑，请尽快修理，谢谢！", "投诉求助"),
+    ],
+)
+def test_every_message_kind_is_routed_to_a_department(router, text, message_type):
+    decision = router.route(text)
+    assert decision.is_event and decision.message_type == message_type
+    assert decision.department and decision.tier
+
+
+def test_consultation_carries_the_policy_answer(bundled_settings, bundled_kb):
+    services = build_services(bundled_settings, with_llm=False)
+    d = services.route("请问重庆市城乡居民最低生活保障怎么申请？")
+    assert d.message_type == "咨询" and d.answer is not None
+    assert d.answer.refused or d.answer.citations
+
+
+def test_complaint_carries_no_answer(bundled_settings, bundled_kb):
+    services = build_services(bundled_settings, with_llm=False)
+    d = services.route("渝北区两路街道空港大道有个井盖不见了")
+    assert d.message_type == "投诉求助" and d.answer is None
+
+
+def test_delegated_enforcement_stays_with_the_town_and_the_department_reports_to_it(router):
+    d = router.route("渝中区解放碑街道八一路每天晚上都有流动摊贩占道摆摊卖烧烤，人行道走不通")
+    assert d.tier == "镇街" and d.owner_unit == "解放碑街道办事处"
+    assert d.department == "城市管理局"
+    assert "渝中区城市管理局" in d.cooperating_units
+
+
+def test_gas_smell_goes_to_the_regulator_with_the_utility_cooperating(router):
+    d = router.route("渝中区解放碑一家火锅店后厨闻到很浓的燃气味，老板说阀门关不紧")
+    assert d.urgency == "紧急" and d.board == "应急动员"
+    assert d.department == "城市管理局" and "燃气公司" in d.cooperating_units
+    assert "燃气公司" not in (d.owner_unit or "")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "流浪狗咬伤了一个小孩",
+        "小孩被流浪狗咬伤了",
+        "老房子墙体开裂，可能要垮",
+        "下大雨，水已经漫进屋头了",
+        "商场的安全出口被铁链锁住了",
+        "楼道里闻到一股煤气味",
+    ],
+)
+def test_danger_is_urgent_whatever_the_wording(router, text):
+    assert router.route(text).urgency == "紧急"
+
+
+def test_cracked_old_house_is_a_dangerous_house_not_an_earthquake(router):
+    d = router.route("老房子墙体开裂，可能要垮")
+    assert d.event_type == "FAC-DANGEROUS-HOUSE"
+
+
+def test_owner_is_a_real_unit_or_an_explicit_placeholder(router, catalogue):
+    for text in ["小区里有人占道卖菜", "有户人家天天半夜吵架", "路灯不亮了", "电梯困人了"]:
+        d = router.route(text)
+        assert d.owner_unit and ("待定位" in d.owner_unit or "待指派" in d.owner_unit)
+
+
+def test_long_letter_with_salutation_and_thanks_is_routed_as_an_event(router):
+    letter = (
+        "尊敬的领导您好！我是沙坪坝区小龙坎街道的居民，我们小区自来水这个月已经停了三次，"
+        "每次停水都没有提前通知，家里有老人小孩，生活很不方便。物业说是供水公司的问题，"
+        "供水公司说是小区管网的问题，互相推诿。恳请领导过问，尽快解决。感谢您的阅读！"
+    )
+    d = router.route(letter)
+    assert d.is_event and d.message_type == "投诉求助"
+    assert d.department == "城市管理局" and "供水公司" in d.cooperating_units
 
 
 def test_single_town_event_goes_to_its_town_office_with_reasons(router):
@@ -109,7 +213,7 @@ def test_single_town_event_goes_to_its_town_office_with_reasons(router):
 def test_event_spanning_two_towns_goes_to_their_district_with_cooperating_units(router):
     d = router.route("南岸区南坪街道和花园路街道交界处的路灯一连几天都不亮")
     assert d.tier == "区县" and d.district == "南岸区" and d.town is None
-    assert set(d.cooperating_units) == {"南坪街道办事处", "花园路街道办事处"}
+    assert {"南坪街道办事处", "花园路街道办事处"} <= set(d.cooperating_units)
 
 
 def test_event_spanning_two_districts_goes_to_the_city(router):
@@ -137,7 +241,7 @@ def test_unknown_place_is_reported_not_guessed(router):
     d = router.route("有个井盖不见了，晚上走路很危险")
     assert d.district is None and d.town is None
     assert any("未能确定事发地" in r for r in d.reasons)
-    assert "待定" in d.owner_unit
+    assert d.owner_unit == "所在镇街（待定位）"
 
 
 def test_instructions_inside_the_event_text_change_nothing(router):
@@ -163,7 +267,10 @@ def test_dev_set_routing_figures_hold(router):
         load_jsonl(DATASETS_DIR / "events_dev.jsonl"),
         lambda c: router.route(c["text"], c.get("reporter_grid"), c["id"]),
     )
-    assert scores.accuracy["board"] >= 0.90
-    assert scores.accuracy["tier"] >= 0.85
-    assert scores.accuracy["department"] >= 0.80
+    # Floors a little under the measured figures (docs/routing.md), so that a real
+    # regression fails and noise does not.
+    assert scores.accuracy["board"] >= 0.87
+    assert scores.accuracy["tier"] >= 0.88
+    assert scores.accuracy["department"] >= 0.83
+    assert scores.accuracy["message_type"] >= 0.95
     assert scores.non_event_recall >= 0.90

@@ -1,16 +1,21 @@
 """Routing: which tier and unit own an event, with the reasons an official can check.
 
-Rules, in order: the catalogue's default tier is the floor; emergencies and matters that
-need enforcement powers go to the district's functional department; an event spanning
-two towns goes to their district, two districts to the city; cross-boundary events get
-a lead unit plus the local units as cooperating units (跨镇街/跨区县协同).
+Territorial first (属地属事, 乡镇（街道）吹哨、部门报到): the catalogue's default tier is the
+lowest tier that can act first, with its one-line reason; needing enforcement powers does
+not lift an event by itself, because Chongqing towns hold the delegated powers. The line
+department goes in ``department`` and, when the owner is a territorial unit, among the
+cooperating units, with the utilities that repair. Emergencies go to the district; an
+event spanning two towns goes to their district, two districts to the city, with the
+local units as cooperating units (跨镇街/跨区县协同). ``owner_unit`` is a real unit of the
+hierarchy or an explicit placeholder of the right kind, never an invented name.
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from copilot.catalogue import Catalogue, EventType, LegalBasis, Tier, higher_tier
+from copilot.answers.models import Citation
+from copilot.catalogue import Catalogue, EventType, LegalBasis, MessageType, Tier, higher_tier
 from copilot.events.classifier import Classification, EventClassifier, TypeScore
 from copilot.gazetteer import Gazetteer, PlaceResolution
 from copilot.hierarchy import Division, Hierarchy
@@ -19,11 +24,21 @@ from copilot.hierarchy import Division, Hierarchy
 _TERRITORIAL = {"街道办事处", "乡镇人民政府", "社区居委会", "村民委员会"}
 
 
+class ConsultationAnswer(BaseModel):
+    """The policy answer a consultation carries (12345 practice: answer and route it)."""
+
+    answer: str
+    refused: bool
+    citations: list[Citation] = Field(default_factory=list)
+
+
 class RouteDecision(BaseModel):
     """One routed event: the output of ``copilot route``."""
 
     id: str | None = None
     is_event: bool
+    message_type: MessageType
+    hotline_class: str | None = None
     board: str | None = None
     event_type: str | None = None
     event_name: str | None = None
@@ -42,6 +57,7 @@ class RouteDecision(BaseModel):
     legal_basis: list[LegalBasis] = Field(default_factory=list)
     top3: list[TypeScore] = Field(default_factory=list)
     reasons: list[str] = Field(default_factory=list)
+    answer: ConsultationAnswer | None = None
 
 
 def town_office(town: Division) -> str:
@@ -62,7 +78,9 @@ class EventRouter:
     ) -> RouteDecision:
         cls = self.classifier.classify(text)
         if not cls.is_event:
-            return RouteDecision(id=event_id, is_event=False, reasons=cls.reasons)
+            return RouteDecision(
+                id=event_id, is_event=False, message_type=cls.message_type, reasons=cls.reasons
+            )
         etype = self.catalogue.by_id[cls.event_type or ""]
         res = self.gazetteer.resolve(text, reporter_code=reporter_grid)
         return self._decide(event_id, cls, etype, res, reporter_grid)
@@ -114,16 +132,14 @@ class EventRouter:
         place, spans, reasons = self._place(res, reporter)
         reasons = [
             *cls.reasons,
-            f"权责清单：{etype.name}由{etype.department}负责，最低处置层级{etype.default_tier}",
+            f"权责清单：{etype.name}，行业主管部门{etype.department}，属地首办层级"
+            f"{etype.default_tier}（{etype.tier_reason or '按权责清单'}）",
             *reasons,
         ]
         tier: Tier = etype.default_tier
-        if etype.emergency:
-            tier = higher_tier(tier, "区县")
-            reasons.append("突发事件类型，由区县职能部门牵头处置")
-        elif etype.needs_enforcement:
-            tier = higher_tier(tier, "区县")
-            reasons.append("需行政执法权，交区县职能部门")
+        if etype.emergency and higher_tier(tier, "区县") != tier:
+            tier = "区县"
+            reasons.append("突发事件类型，由区县牵头处置，镇街先期处置")
         if spans:
             span_tier: Tier = "市级" if place is not None and place.level == "city" else "区县"
             if span_tier != tier and higher_tier(tier, span_tier) == span_tier:
@@ -141,7 +157,7 @@ class EventRouter:
         owner, why = self._owner(tier, etype.department, district, town, village, grid)
         if why:
             reasons.append(why)
-        cooperating = self._cooperating(spans, tier, town, etype.department)
+        cooperating = self._cooperating(spans, tier, district, town, etype)
         if cooperating:
             reasons.append("协同单位：" + "、".join(cooperating))
         deadline = etype.deadline_hours[cls.urgency or "一般"]
@@ -149,6 +165,8 @@ class EventRouter:
         return RouteDecision(
             id=event_id,
             is_event=True,
+            message_type=cls.message_type,
+            hotline_class=etype.hotline_class,
             board=cls.board,
             event_type=etype.id,
             event_name=etype.name,
@@ -183,33 +201,42 @@ class EventRouter:
             return (f"重庆市{department}" if not territorial else "重庆市人民政府"), None
         if tier == "区县":
             if district is None:
-                return f"（待定位）区县{department}", "事发区县未确定，请人工指定"
+                unit = "人民政府" if territorial else department
+                return f"所在区县{unit}（待定位）", "事发区县未确定，请人工指定"
             return (
                 f"{district.name}{department}" if not territorial else f"{district.name}人民政府"
             ), None
         if tier == "镇街":
             if town is None:
-                where = district.name if district else "（待定位）"
-                return f"{where}所在镇街", "事发镇街未确定，请人工指定"
+                where = f"{district.name}辖区" if district else "所在"
+                return f"{where}镇街（待定位）", "事发镇街未确定，请人工指定"
             return town_office(town), None
         if tier == "村社":
             if village is None:
-                where = town_office(town) if town else "（待定位）"
-                return f"{where}辖区村社", "事发村社未确定，请人工指定"
+                return "所在社区居委会（待定位）", "事发村社未确定，请人工指定"
             return village.name, None
         if grid is not None:
             return grid.name, None
         if village is not None:
-            return f"{village.name}网格", "未确定具体网格，由村社指派网格员"
-        return "（待定位）网格", "事发网格未确定，请人工指定"
+            return f"{village.name}（待指派网格）", "未确定具体网格，由村社指派网格员"
+        return "所在网格（待定位）", "事发网格未确定，请人工指定"
 
     @staticmethod
     def _cooperating(
-        spans: list[Division], tier: Tier, town: Division | None, department: str
+        spans: list[Division],
+        tier: Tier,
+        district: Division | None,
+        town: Division | None,
+        etype: EventType,
     ) -> list[str]:
+        units: list[str] = []
         if spans:
-            return [town_office(s) if s.level == "town" else f"{s.name}人民政府" for s in spans]
+            units += [town_office(s) if s.level == "town" else f"{s.name}人民政府" for s in spans]
+        # 吹哨报到: when a territorial unit owns the event, the line department reports to it.
+        if tier in ("网格", "村社", "镇街") and etype.department not in _TERRITORIAL:
+            units.append(f"{district.name}{etype.department}" if district else etype.department)
         # A district department handling a local matter works with the town it happened in.
-        if tier in ("区县", "市级") and town is not None and department not in _TERRITORIAL:
-            return [town_office(town)]
-        return []
+        if tier in ("区县", "市级") and town is not None and not spans:
+            units.append(town_office(town))
+        units += [u for u in etype.cooperating if u != etype.department]
+        return list(dict.fromkeys(units))

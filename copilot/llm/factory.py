@@ -29,5 +29,9 @@ def build_llm(settings: Settings) -> LLMBackend | None:
 
         if settings.llm_model_path is None:
             raise LLMError("config", "llamacpp backend needs COPILOT_LLM_MODEL_PATH (a .gguf file)")
-        return LlamaCppBackend(settings.llm_model_path, n_ctx=settings.llm_context)
+        return LlamaCppBackend(
+            settings.llm_model_path,
+            n_ctx=settings.llm_context,
+            extra_buffers=settings.llm_cpu_extra_buffers,
+        )
     raise LLMError("config", f"unknown COPILOT_LLM_BACKEND '{settings.llm_backend}'")

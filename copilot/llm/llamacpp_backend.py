@@ -4,13 +4,59 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from copilot.llm.base import LLMError
 
+# Serialises the temporary patch of ``llama_model_default_params`` below: the patch
+# replaces a module attribute, so two constructions at once must not interleave.
+_PARAMS_PATCH_LOCK = threading.Lock()
+
+
+@contextmanager
+def model_params_patch(extra_buffers: bool = False) -> Iterator[None]:
+    """While active, llama.cpp models load with ``use_extra_bufts = extra_buffers``.
+
+    Why: ggml's CPU "extra buffer types" (the AMX and weight-repacking buffers) crash on
+    some CPUs/VMs, e.g. a segfault in ``ggml_backend_amx_mul_mat`` where the CPU reports
+    AMX but the kernels fail under virtualisation. They only speed up weight repacking,
+    so they are off unless ``COPILOT_LLM_CPU_EXTRA_BUFFERS`` allows them.
+
+    ``Llama.__init__`` takes its defaults from ``llama_cpp.llama_cpp.llama_model_default_params``,
+    so the function is swapped for one that sets the field, and restored on exit.
+    Needs llama-cpp-python (raises ``ImportError`` otherwise).
+    """
+    import llama_cpp.llama_cpp as lib
+
+    # Older llama-cpp-python has no such field; nothing to change there.
+    if extra_buffers or not hasattr(lib.llama_model_params, "use_extra_bufts"):
+        yield
+        return
+    with _PARAMS_PATCH_LOCK:
+        original = lib.llama_model_default_params
+
+        def without_extra_buffers():
+            params = original()
+            params.use_extra_bufts = False
+            return params
+
+        lib.llama_model_default_params = without_extra_buffers
+        try:
+            yield
+        finally:
+            lib.llama_model_default_params = original
+
 
 class LlamaCppBackend:
-    def __init__(self, model_path: Path, n_ctx: int = 4096, n_threads: int | None = None) -> None:
+    def __init__(
+        self,
+        model_path: Path,
+        n_ctx: int = 4096,
+        n_threads: int | None = None,
+        extra_buffers: bool = False,
+    ) -> None:
+        """``extra_buffers`` allows ggml's CPU extra buffer types (see :func:`model_params_patch`)."""
         try:
             from llama_cpp import Llama
         except ImportError as exc:
@@ -21,7 +67,10 @@ class LlamaCppBackend:
         if not path.is_file():
             raise LLMError("config", f"GGUF model file not found: {path}")
         try:
-            self._llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, verbose=False)
+            with model_params_patch(extra_buffers):
+                self._llm = Llama(
+                    model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, verbose=False
+                )
         except (ValueError, RuntimeError) as exc:
             raise LLMError("config", f"cannot load {path.name}: {exc}") from exc
         self._path = path

@@ -1,0 +1,59 @@
+"""Urgency from meaning: word order, inserted words and negation."""
+
+from __future__ import annotations
+
+import pytest
+
+from copilot.catalogue import Catalogue
+from copilot.events.urgency import assess_urgency
+from tests.conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def ordinary():
+    catalogue = Catalogue.load(REPO / "data" / "catalogue" / "event_types.json")
+    return catalogue.by_id["GOV-STRAY-DOG"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "流浪狗咬伤了一个小孩",
+        "流浪狗咬伤小孩",
+        "一个小孩被流浪狗咬伤了",
+        "小区里的大狗扑到放学的小学生身上",
+        "楼道里闻到好大一股燃气味",
+        "天然气好像泄漏了，嘶嘶响",
+        "老房子墙体开裂，可能要垮",
+        "雨太大，水已经漫进屋头了",
+        "商场安全出口被铁链锁住了",
+        "独居老人两天联系不上，敲门没人应",
+        "电梯里困了三个人",
+        "A stray dog bit a child near the school",
+    ],
+)
+def test_danger_is_urgent_however_it_is_worded(ordinary, text):
+    urgency, reason = assess_urgency(ordinary, text)
+    assert urgency == "紧急", reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "幸好没有人受伤，狗已经跑了",
+        "小区门口的垃圾桶满了",
+        "担心有火灾隐患，纸箱堆得很高",
+    ],
+)
+def test_negated_or_merely_possible_danger_is_not_urgent(ordinary, text):
+    assert assess_urgency(ordinary, text)[0] != "紧急"
+
+
+def test_spreading_hazard_is_pressing(ordinary):
+    assert assess_urgency(ordinary, "墙上的裂缝越来越宽，楼里还住着十几户人")[0] == "较急"
+
+
+def test_emergency_types_are_always_urgent():
+    catalogue = Catalogue.load(REPO / "data" / "catalogue" / "event_types.json")
+    fire = catalogue.by_id["EMG-FIRE"]
+    assert assess_urgency(fire, "那边好像有点烟")[0] == "紧急"
