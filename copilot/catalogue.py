@@ -55,6 +55,10 @@ class EventType(BaseModel):
     )
     needs_enforcement: bool = False
     emergency: bool = False
+    pressing_by_nature: bool = Field(
+        default=False,
+        description="A complaint of this type describes an active nuisance or hazard (较急).",
+    )
     deadline_hours: dict[Urgency, int]
     escalation: Escalation
     urgent_keywords: list[str] = Field(default_factory=list)

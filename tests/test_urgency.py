@@ -33,8 +33,8 @@ def ordinary():
     ],
 )
 def test_danger_is_urgent_however_it_is_worded(ordinary, text):
-    urgency, reason = assess_urgency(ordinary, text)
-    assert urgency == "紧急", reason
+    result = assess_urgency(ordinary, text)
+    assert result.urgency == "紧急", result.reason
 
 
 @pytest.mark.parametrize(
@@ -46,14 +46,27 @@ def test_danger_is_urgent_however_it_is_worded(ordinary, text):
     ],
 )
 def test_negated_or_merely_possible_danger_is_not_urgent(ordinary, text):
-    assert assess_urgency(ordinary, text)[0] != "紧急"
+    assert assess_urgency(ordinary, text).urgency != "紧急"
 
 
 def test_spreading_hazard_is_pressing(ordinary):
-    assert assess_urgency(ordinary, "墙上的裂缝越来越宽，楼里还住着十几户人")[0] == "较急"
+    assert assess_urgency(ordinary, "墙上的裂缝越来越宽，楼里还住着十几户人").urgency == "较急"
 
 
 def test_emergency_types_are_always_urgent():
     catalogue = Catalogue.load(REPO / "data" / "catalogue" / "event_types.json")
     fire = catalogue.by_id["EMG-FIRE"]
-    assert assess_urgency(fire, "那边好像有点烟")[0] == "紧急"
+    assert assess_urgency(fire, "那边好像有点烟").urgency == "紧急"
+
+
+def test_consultations_suggestions_and_praise_are_ordinary(ordinary):
+    for kind in ("咨询", "建议", "表扬"):
+        assert assess_urgency(ordinary, "流浪狗咬伤小孩怎么处理", kind).urgency == "一般"
+
+
+def test_active_nuisance_of_a_pressing_type_is_pressing():
+    catalogue = Catalogue.load(REPO / "data" / "catalogue" / "event_types.json")
+    fumes = catalogue.by_id["ECO-COOKING-FUMES"]
+    assert assess_urgency(fumes, "楼下面馆的油烟直接排到我家窗户").urgency == "较急"
+    streetlight = catalogue.by_id["FAC-STREETLIGHT"]
+    assert assess_urgency(streetlight, "门口那盏路灯坏了").urgency == "一般"

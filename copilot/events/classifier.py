@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from copilot.catalogue import Board, Catalogue, MessageType, Urgency
 from copilot.events.letters import OTHER_CLASS, LetterClassifier
-from copilot.events.message_type import MessageTypeClassifier
+from copilot.events.message_type import MessageTypeClassifier, normalise, sender_text
 from copilot.events.urgency import assess_urgency
 from retrievers.embedders import Embedder
 from retrievers.query_rewrite import QueryRewriter
@@ -36,6 +36,7 @@ class Classification(BaseModel):
     event_name: str | None = None
     hotline_class: str | None = None
     urgency: Urgency | None = None
+    danger: str | None = Field(default=None, description="danger described, if urgent")
     top3: list[TypeScore] = Field(default_factory=list)
     non_event_kind: str | None = Field(
         default=None, description="greeting, thanks, spam, ad, test, chat, empty"
@@ -153,7 +154,10 @@ class EventClassifier:
                 reasons=[f"消息类型：非事件（{mt.reason}）"],
             )
         message_type: MessageType = mt.message_type if mt else "投诉求助"
-        fused, signals = self.type_scores(raw)
+        # The operator's questions in a hotline transcript and the grid worker's replies in
+        # a group chat are not the matter reported; only the sender's words are classified.
+        content = sender_text(normalise(raw)) or raw
+        fused, signals = self.type_scores(content)
         probs: dict[str, float] = signals.pop("_probs")  # type: ignore[assignment]
         order = np.argsort(-fused)[:3]
         top3 = [
@@ -167,7 +171,7 @@ class EventClassifier:
         ]
         b, second = int(order[0]), int(order[1])
         best = self.catalogue.types[b]
-        urgency, why = assess_urgency(best, raw)
+        urgency = assess_urgency(best, content, message_type)
         evidence = f"依据：关键词得分{signals['keyword'][b]:.1f}"
         if "dense0" in signals:
             evidence += f"，样例相似度{signals['dense0'][b]:.2f}"
@@ -182,7 +186,7 @@ class EventClassifier:
             f"板块与类型：{best.board}/{best.name}，融合得分{fused[b]:.2f}"
             f"（次选{self.catalogue.types[second].name} {fused[second]:.2f}）",
             evidence,
-            f"紧急程度{urgency}：{why}",
+            f"紧急程度{urgency.urgency}：{urgency.reason}",
         ]
         return Classification(
             is_event=True,
@@ -191,7 +195,8 @@ class EventClassifier:
             event_type=best.id,
             event_name=best.name,
             hotline_class=best.hotline_class,
-            urgency=urgency,
+            urgency=urgency.urgency,
+            danger=urgency.danger,
             top3=top3,
             reasons=reasons,
         )

@@ -158,6 +158,7 @@ class CrossValidation(BaseModel):
     fold_accuracy: list[float]
     accuracy: float
     macro_f1: float
+    other_predictions: int  # whole letters the model called "none of the seven"
     per_class: dict[str, ClassScores]
     confusion: dict[str, dict[str, int]]
     temperature: float
@@ -211,7 +212,8 @@ def cross_validate(rows: LetterRows, k: int = 5) -> CrossValidation:
         training_rows=int(np.mean(train_sizes)),
         fold_accuracy=fold_acc,
         accuracy=round(float(accuracy_score(gold, pred)), 4),
-        macro_f1=round(float(f1_score(gold, pred, average="macro")), 4),
+        macro_f1=round(float(f1_score(gold, pred, labels=classes, average="macro")), 4),
+        other_predictions=int((pred == OTHER_CLASS).sum()),
         per_class={
             c: ClassScores(
                 n=int(n[i]), precision=round(p[i], 3), recall=round(r[i], 3), f1=round(f[i], 3)
@@ -241,7 +243,8 @@ def print_report(cv: CrossValidation) -> None:
     console.print(
         f"Grouped {cv.folds}-fold CV on {cv.letters} whole letters "
         f"(≈{cv.training_rows} training rows per fold): accuracy [bold]{cv.accuracy:.3f}[/], "
-        f"macro-F1 [bold]{cv.macro_f1:.3f}[/]; folds {cv.fold_accuracy}"
+        f"macro-F1 [bold]{cv.macro_f1:.3f}[/]; folds {cv.fold_accuracy}; "
+        f"called {OTHER_CLASS}: {cv.other_predictions}"
     )
     table = Table("class", "n", "precision", "recall", "F1")
     for name, s in cv.per_class.items():

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from copilot.answers.models import Citation
 from copilot.catalogue import Catalogue, EventType, LegalBasis, MessageType, Tier, higher_tier
 from copilot.events.classifier import Classification, EventClassifier, TypeScore
-from copilot.gazetteer import Gazetteer, PlaceResolution
+from copilot.gazetteer import Gazetteer, PlaceMatch, PlaceResolution
 from copilot.hierarchy import Division, Hierarchy
 
 # Departments that are the territorial government itself, not a line department.
@@ -65,6 +65,25 @@ def town_office(town: Division) -> str:
 
 
 class EventRouter:
+    # Gazetteer confidence of a full name, explicit parent, landmark or alias (0.85 is a
+    # bare short name).
+    STRONG_PLACE = 0.9
+    # Danger happening now makes an incident "large or dangerous" (DESIGN.md): the district
+    # leads even when the town owns the type. A child merely at risk or a blocked exit is
+    # still the town's or grid's first response.
+    DANGER_NOW = (
+        "有人受伤",
+        "房屋或构筑物有垮塌危险",
+        "房屋开裂有垮塌危险",
+        "正在发生人身侵害",
+        "有人被困",
+        "电线断落或漏电",
+        "有人落水",
+        "火情",
+        "燃气泄漏气味",
+        "水进入居民家中",
+    )
+
     def __init__(
         self, catalogue: Catalogue, classifier: EventClassifier, gazetteer: Gazetteer
     ) -> None:
@@ -86,6 +105,26 @@ class EventRouter:
         return self._decide(event_id, cls, etype, res, reporter_grid)
 
     # -- location --------------------------------------------------------------------
+    def _credible(self, res: PlaceResolution) -> list[PlaceMatch]:
+        """Mentions that may place the event; short-name guesses elsewhere are dropped.
+
+        A short name (海棠, 兴龙, 后山) inside a street or landmark name matches a town in
+        another district; beside a full name it would make a one-street event look like a
+        cross-district one and send it to the city. Such a weak mention only counts when it
+        lies in the district of a strong one.
+        """
+        strong = [m for m in res.mentions if m.confidence >= self.STRONG_PLACE]
+        if not strong:
+            return list(res.mentions)
+        h = self.hierarchy
+        districts = {d.code for m in strong if (d := h.district_of(m.code)) is not None}
+        return [
+            m
+            for m in res.mentions
+            if m.confidence >= self.STRONG_PLACE
+            or ((d := h.district_of(m.code)) is not None and d.code in districts)
+        ]
+
     def _place(
         self, res: PlaceResolution, reporter: str | None
     ) -> tuple[Division | None, list[Division], list[str]]:
@@ -93,7 +132,7 @@ class EventRouter:
         h = self.hierarchy
         reasons: list[str] = []
         rep = h.get(reporter) if reporter else None
-        nodes = [h.get(m.code) for m in res.mentions]
+        nodes = [h.get(m.code) for m in self._credible(res)]
         nodes = [n for n in nodes if n is not None and n.level != "city"]
         if nodes:
             towns = {t.code: t for n in nodes if (t := h.town_of(n.code)) is not None}
@@ -140,6 +179,9 @@ class EventRouter:
         if etype.emergency and higher_tier(tier, "区县") != tier:
             tier = "区县"
             reasons.append("突发事件类型，由区县牵头处置，镇街先期处置")
+        elif cls.danger in self.DANGER_NOW and higher_tier(tier, "区县") != tier:
+            tier = "区县"
+            reasons.append(f"正在发生的危险（{cls.danger}），由区县牵头处置，镇街先期处置")
         if spans:
             span_tier: Tier = "市级" if place is not None and place.level == "city" else "区县"
             if span_tier != tier and higher_tier(tier, span_tier) == span_tier:

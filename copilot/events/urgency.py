@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from copilot.catalogue import EventType, Urgency
+from pydantic import BaseModel, Field
+
+from copilot.catalogue import EventType, MessageType, Urgency
 
 # Concepts: alternatives written as regular expressions.
 _INJURY = r"(受伤|摔倒了|有人摔倒|已经有人摔|咬伤|咬了|抓伤|摔伤|烫伤|烧伤|砸伤|撞伤|割伤|划伤|流血|出血|骨折|晕倒|昏迷|休克|不省人事|抽搐|送医|送到医院|120|急救|救护车|死亡|身亡|遇难|伤亡|伤者|injur|bleed|bitten|unconscious)"
@@ -20,8 +22,13 @@ _BITE = r"(咬|扑|追着|攻击|bit|attack)"
 _GAS = r"(燃气|煤气|天然气|液化气|气罐|gas)"
 _SMELL = r"(味|闻到|泄漏|泄露|漏气|嘶嘶|smell|leak)"
 _FIRE = (
-    r"(着火|起火|失火|火灾(?!隐患|风险|危险)|燃起来|烧起来|冒烟|浓烟|明火|火苗|火势|爆炸|炸了|"
-    r"on fire|smoke|explosion)"
+    r"(着火|起火|失火|火灾(?!隐患|风险|危险)|燃起来|烧起来|明火|火苗|火势|爆炸|炸了|"
+    r"on fire|explosion)"
+)
+# Smoke is a fire only where nothing is being burnt on purpose (rubbish, straw, barbecue).
+_SMOKE = r"(冒烟|浓烟|smoke)"
+_BURNING_ON_PURPOSE = re.compile(
+    r"(烧烤|油烟|焚烧|烧秸秆|烧垃圾|烧纸|烧东西|烧塑料|燃放|火炮|burn)", re.I
 )
 _STRUCTURE = r"(墙|房子|房屋|楼|屋|堡坎|挡墙|边坡|山体|天花板|屋顶|阳台|招牌|广告牌|棚|桥|wall|house|building|roof|ceiling)"
 _COLLAPSE = r"(要垮|会垮|快垮|垮塌|垮了|要倒|快倒|倒塌|塌了|塌方|坍塌|崩塌|掉下来|坠落|随时|摇摇欲坠|collapse|fall down)"
@@ -47,6 +54,7 @@ class UrgencyRule:
     label: str
     concepts: tuple[str, ...]
     window: int = 40
+    unless: re.Pattern[str] | None = None  # the rule does not hold where this occurs
 
 
 URGENT_RULES: tuple[UrgencyRule, ...] = (
@@ -54,6 +62,7 @@ URGENT_RULES: tuple[UrgencyRule, ...] = (
     UrgencyRule("危及老人儿童等弱势人员", (_VULNERABLE, _BITE)),
     UrgencyRule("燃气泄漏气味", (_GAS, _SMELL), window=20),
     UrgencyRule("火情", (_FIRE,), window=0),
+    UrgencyRule("火情", (_SMOKE,), window=0, unless=_BURNING_ON_PURPOSE),
     UrgencyRule("房屋或构筑物有垮塌危险", (_STRUCTURE, _COLLAPSE)),
     UrgencyRule("房屋开裂有垮塌危险", (_CRACK, _COLLAPSE)),
     UrgencyRule("水进入居民家中", (_WATER, _HOME_IN), window=20),
@@ -78,9 +87,11 @@ PRESSING = re.compile(
     r"(好多|十几|几十)(户|家)|超限|阈值|限值|消防车?通道|"
     r"spreading|dangerous|hazard|many households)"
 )
-# Negations close enough before a concept cancel it ("没有人受伤", "未发现明火").
+# Negations and hypotheticals close before a concept cancel it ("没有人受伤", "未发现明火",
+# "万一燃起来"): they describe a risk, which is 较急 at most.
 _NEGATION = re.compile(
-    r"(没有|没|未|无|不是|并非|差点|险些|防止|以免|no |not |without )(人|任何人|造成|发现)?$"
+    r"(没有|没|未|无|不是|并非|差点|险些|防止|以免|万一|如果|要是|担心|怕|以防|"
+    r"no |not |without |if )(人|任何人|造成|发现|哪天)?$"
 )
 
 
@@ -94,6 +105,8 @@ def _spans(pattern: str, text: str) -> list[int]:
 
 
 def _holds(rule: UrgencyRule, text: str) -> bool:
+    if rule.unless is not None and rule.unless.search(text):
+        return False
     positions = [_spans(c, text) for c in rule.concepts]
     if any(not p for p in positions):
         return False
@@ -103,18 +116,38 @@ def _holds(rule: UrgencyRule, text: str) -> bool:
     return any(all(any(abs(a - b) <= rule.window for b in pos) for pos in others) for a in first)
 
 
-def assess_urgency(event_type: EventType, text: str) -> tuple[Urgency, str]:
-    """(urgency, the reason in Chinese) for a report already classified as ``event_type``.
+class UrgencyAssessment(BaseModel):
+    urgency: Urgency
+    reason: str
+    danger: str | None = Field(default=None, description="the urgent rule that held, if any")
 
-    The catalogue's per-type ``urgent_keywords`` are not used: as literal strings they
-    made "大量" or "涨水" urgent for whatever type won, and missed every rewording.
+
+def assess_urgency(
+    event_type: EventType, text: str, message_type: MessageType = "投诉求助"
+) -> UrgencyAssessment:
+    """Urgency of a report already classified as ``event_type``, with the reason in Chinese.
+
+    紧急: the type is an emergency, or danger is described (``URGENT_RULES``). 较急: an
+    active nuisance or a hazard not yet harming anyone — a complaint about a type that is
+    such by nature (``pressing_by_nature``), or any report of spreading or wide harm.
+    一般: everything else, and every consultation, suggestion or praise. The catalogue's
+    per-type ``urgent_keywords`` are not used: as literal strings they made "大量" or
+    "涨水" urgent for whatever type won, and missed every rewording.
     """
+    if message_type in ("咨询", "建议", "表扬"):
+        return UrgencyAssessment(urgency="一般", reason=f"{message_type}类消息，按一般时限办理")
     if event_type.emergency:
-        return "紧急", f"“{event_type.name}”属于突发事件类型"
+        return UrgencyAssessment(urgency="紧急", reason=f"“{event_type.name}”属于突发事件类型")
     for rule in URGENT_RULES:
         if _holds(rule, text):
-            return "紧急", f"描述含紧急情形：{rule.label}"
+            return UrgencyAssessment(
+                urgency="紧急", reason=f"描述含紧急情形：{rule.label}", danger=rule.label
+            )
     m = PRESSING.search(text)
     if m:
-        return "较急", f"影响面大、持续或反复（“{m.group(0)}”）"
-    return "一般", "未见紧急或扩大情形"
+        return UrgencyAssessment(urgency="较急", reason=f"危害扩大或影响面大（“{m.group(0)}”）")
+    if event_type.pressing_by_nature:
+        return UrgencyAssessment(
+            urgency="较急", reason=f"“{event_type.name}”属正在发生的扰民或安全隐患"
+        )
+    return UrgencyAssessment(urgency="一般", reason="未见紧急、扩大或持续危害情形")
