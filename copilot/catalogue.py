@@ -44,6 +44,10 @@ class EventType(BaseModel):
     town_board: TownBoard
     keywords: list[str]
     examples: list[str] = Field(min_length=1)
+    extra_examples: list[str] = Field(
+        default_factory=list,
+        description="More example reports in other styles (catalogue/extra_examples/*.json).",
+    )
     department: str = Field(description="The line department or regulator (never a utility).")
     default_tier: Tier
     tier_reason: str = Field(default="", description="Why this tier owns first response.")
@@ -76,8 +80,19 @@ class Catalogue:
 
     @classmethod
     def load(cls, path: Path) -> Catalogue:
+        """The catalogue file, with the extra examples kept beside it, one file per board."""
         raw = json.loads(path.read_text(encoding="utf-8"))
-        return cls([EventType.model_validate(t) for t in raw])
+        extra: dict[str, list[str]] = {}
+        for file in sorted((path.parent / "extra_examples").glob("*.json")):
+            for type_id, texts in json.loads(file.read_text(encoding="utf-8")).items():
+                extra.setdefault(type_id, []).extend(texts)
+        types = [EventType.model_validate(t) for t in raw]
+        unknown = set(extra) - {t.id for t in types}
+        if unknown:
+            raise ValueError(f"extra examples for unknown event types: {sorted(unknown)}")
+        for t in types:
+            t.extra_examples = extra.get(t.id, [])
+        return cls(types)
 
     def __len__(self) -> int:
         return len(self.types)

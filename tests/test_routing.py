@@ -102,6 +102,21 @@ def test_every_type_says_why_its_tier_owns_it_and_names_no_utility_as_department
         assert t.department not in t.cooperating, t.id
 
 
+def test_every_type_has_examples_in_other_styles(catalogue):
+    for t in catalogue.types:
+        assert len(t.extra_examples) >= 5, t.id
+        assert not set(t.extra_examples) & set(t.examples), t.id
+
+
+def test_extra_examples_for_an_unknown_type_are_refused(tmp_path):
+    (tmp_path / "extra_examples").mkdir()
+    source = REPO / "data" / "catalogue" / "event_types.json"
+    (tmp_path / "event_types.json").write_text(source.read_text(encoding="utf-8"), "utf-8")
+    (tmp_path / "extra_examples" / "x.json").write_text('{"NO-SUCH-TYPE": ["x"]}', "utf-8")
+    with pytest.raises(ValueError, match="NO-SUCH-TYPE"):
+        Catalogue.load(tmp_path / "event_types.json")
+
+
 def test_matters_delegated_to_towns_default_to_the_town(catalogue):
     for type_id in TIERS_DESIGN_SAYS_TOWNS_OWN:
         assert catalogue.by_id[type_id].default_tier == "镇街", type_id

@@ -14,19 +14,26 @@ How the decision is made:
 2. Salutations, pleasantries and sign-offs (尊敬的领导您好, 谢谢, 感谢您的阅读, 此致敬礼,
    望回复, …) are stripped, and whole clauses that are only an acknowledgement, laughter,
    small talk or a test marker are set aside. 非事件 needs an empty or contentless
-   remainder, or a spam/ad cue with no report about it. A salutation, a thank-you or a
+   remainder, or a spam/ad cue with no report about it. Holiday wishes to a group
+   ("祝大家中秋快乐"), notices of the chat system ("xx撤回了一条消息", "xx加入了群聊") and
+   chain messages ("转发到10个群就有好运") are contentless too. A salutation, a thank-you or a
    question mark never decides the type.
 3. Otherwise the message is an event and its type comes from cue regexes with small gaps
    (``data/lexicon/non_event.tsv``, kinds ``re.*``) fused with a small logistic regression
    over character n-grams, trained on the 1,050 labelled People's Daily letters about
    gas and heating (``--train``). The rules weigh ``RULE_WEIGHT``; the model, which only
-   saw one narrow topic, is one signal and never decides 表扬 or 非事件.
+   saw one narrow topic, is one signal and never decides 表扬 or 非事件; it learnt from
+   letters, so on a one-line message it weighs less (``MODEL_FULL_CHARS``).
 4. Message-level weighing: a reported problem outweighs any question in it (咨询 is
-   asking with nothing wrong; a side question after "另外/顺便" weighs little); thanks or
-   commendation for work done, with nothing still open (no request, "还是", "至今"), is
-   表扬 and discounts the solved problem it tells; a message that opens with "建议…" or
-   makes a concrete proposal is 建议, while "建议…依法处理" in a report and a wish at the
-   end of a long letter stay 投诉求助.
+   asking with nothing wrong; a side question after "另外/顺便" weighs little; a short
+   message with a question mark and no problem leans to 咨询); thanks or commendation for
+   work done, with nothing still open (no request, "还是", "至今"), is 表扬 and discounts
+   the solved problem it tells; a wish for more of the good thing or for the good person
+   to be recognised ("希望一直办下去", "希望宣传这样的好老师") is not an open request. A
+   message that opens with "建议…" or makes a concrete proposal is 建议 ("投诉电话" names a
+   channel, it is no complaint), while "建议…依法处理" in a report and a bare wish at the
+   end of a long complaint letter stay 投诉求助; a letter that closes on a proposal to
+   change a custom or practice ("建议…制定村规民约") is 建议.
 """
 
 from __future__ import annotations
@@ -72,6 +79,13 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 # Emoji and pictographs carry no content ("早上好☀️", "加油💪"); 👍, 🙏 and 😊 are kept
 # as acknowledgements.
 _EMOJI = re.compile(r"(?![👍🙏😊])[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D]")
+# Every chat-system notice names the group, a message, a call, a contact or a pat: a
+# cheap pre-check before the full pattern.
+_NOTICE_HINT = re.compile(r"群|消息|通知|提示|拍了拍|通话|聊天|添加|招呼|group|chat|message|notice")
+# Questions that reproach rather than ask: "为什么…不能…？", "何时才能修好？".
+_RHETORIC = re.compile(
+    r"为什么|为何|为啥|凭什么|难道|怎么(老|总|还|又)|(何时|什么时候|啥时候)才|(?<![a-z])why(?![a-z])"
+)
 _CONTRAST = re.compile(r"(但是?|可是|然而|不过|只是|却|可)")
 
 # Turns of whoever answers the message (hotline operator, group moderator, the grid worker
@@ -282,9 +296,16 @@ class MessageTypeClassifier:
     CHAT_CHARS = 10
     SPAM_CHARS = 80
     FILLER_CHARS = 30
+    # A holiday wish or a chat-system notice is one short clause.
+    NOTICE_CHARS = 60
     # Letters can run to thousands of characters; the opening carries the type.
     MAX_CHARS = 800
     MODEL_CHARS = 500
+    # Messages with fewer Chinese characters than this give the model a reduced weight.
+    MODEL_FULL_CHARS = 40
+    # Extra question weight of a question mark in a message with no complaint cue.
+    QMARK_BOOST = 0.6
+    QMARK_CHARS = 80
 
     def __init__(self, cues: dict[str, re.Pattern[str]], model: NgramModel | None = None) -> None:
         missing = {
@@ -292,6 +313,8 @@ class MessageTypeClassifier:
             "signoff",
             "ack",
             "chat",
+            "wish",
+            "system",
             "test",
             "spam",
             "ad",
@@ -403,7 +426,17 @@ class MessageTypeClassifier:
             rest = _PUNCT.sub("", _EMOJI.sub("", rest))
             if not rest:
                 continue
-            for kind, label in (("ack", "chat"), ("chat", "chat"), ("test", "test")):
+            for kind, label in (
+                ("ack", "chat"),
+                ("chat", "chat"),
+                ("wish", "greeting"),
+                ("system", "chat"),
+                ("test", "test"),
+            ):
+                if kind in ("wish", "system") and len(rest) > self.NOTICE_CHARS:
+                    continue
+                if kind == "system" and not _NOTICE_HINT.search(rest):
+                    continue
                 if self._full(kind, rest) or self._fillers(kind, rest):
                     stripped.add(label)
                     break
@@ -520,13 +553,13 @@ class MessageTypeClassifier:
             p += 1.5
 
         # Message-level signals: how the message opens, and whether anything is still open.
-        lead = next(
+        lead_i, lead = next(
             (
-                r.strip(" ,.!?;:-")
-                for r in (self.cues["salutation"].sub("", cl) for cl in clauses)
+                (i, r.strip(" ,.!?;:-"))
+                for i, r in enumerate(self.cues["salutation"].sub("", cl) for cl in clauses)
                 if _LETTER.search(r)
             ),
-            "",
+            (0, ""),
         )
         praise_lead = self.cues["praise_lead"].match(lead)
         thankful = praise_lead or p > 0 or any(w in body for w in ("谢", "感", "thank"))
@@ -551,15 +584,25 @@ class MessageTypeClassifier:
         if strong_complaint:
             # A concrete proposal inside a report ("网格员上报…建议安排…") stays a report.
             s -= proposals
-        if self.cues["proposal_lead"].match(lead) and not strong_complaint:
-            # A message that opens with a proposal is a suggestion, whatever it describes.
+        enforce = any(hits["enforce_suggestion"])
+        concrete_lead = bool(clauses) and bool(hits["proposal"][lead_i]) and not enforce
+        if self.cues["proposal_lead"].match(lead) and (concrete_lead or not strong_complaint):
+            # A message that opens with a proposal is a suggestion, whatever it describes;
+            # "建议在…增设…" stays one even when the reason given is a serious nuisance.
             s += 3.0
             c *= 0.5
         else:
             first_sg = self.cues["suggestion"].search(body)
-            if first_sg and len(body) > 200 and first_sg.start() > 0.6 * len(body):
-                # A long letter about a problem that ends with a wish stays a complaint.
+            concrete = bool(proposals) and not strong_complaint and not enforce
+            if first_sg and len(body) > 200 and first_sg.start() > 0.6 * len(body) and not concrete:
+                # A long letter about a problem that ends with a wish stays a complaint; one
+                # that closes on a concrete proposal (change a custom, draw up a village rule)
+                # is a suggestion.
                 s *= 0.5
+        if c == 0 and qmarks and len(body) <= self.QMARK_CHARS and not _RHETORIC.search(body):
+            # A question mark in a short message that reports nothing is a plain question;
+            # "为什么…不…？" and "何时才…？" reproach rather than ask.
+            q += self.QMARK_BOOST
         c = min(c, 10.0)
         logits = {
             "投诉求助": 1.0 + 0.6 * c,
@@ -584,8 +627,10 @@ class MessageTypeClassifier:
             mp = self.model.predict_proba(body[: self.MODEL_CHARS])
             rest = 1.0 - rules["表扬"]
             model = {k: mp[k] * rest for k in MODEL_CLASSES} | {"表扬": rules["表扬"]}
-            w = self.RULE_WEIGHT
-            fused = {k: w * rules[k] + (1 - w) * model[k] for k in rules}
+            # It learnt from letters of a few hundred characters: on a one-line message it
+            # mostly echoes its lean towards complaints, so it weighs less there.
+            mw = (1 - self.RULE_WEIGHT) * min(1.0, cjk / self.MODEL_FULL_CHARS)
+            fused = {k: (1 - mw) * rules[k] + mw * model[k] for k in rules}
         else:
             mp, fused = None, dict(rules)
         best: MessageType = max(fused, key=fused.__getitem__)  # type: ignore[assignment]
