@@ -332,7 +332,8 @@ def route(
 ) -> None:
     """Classify an event, find its place, and decide the owning tier and units, with reasons."""
     _check_single_or_batch(text, input, output, "事件文本 event text")
-    services = build_services(Settings(), with_llm=False)
+    # Consultations carry the policy answer, so the bundled index must be ready.
+    services = _services(quiet=as_json or output is not None)
     if input is not None and output is not None:
 
         def route_row(row: dict) -> dict:

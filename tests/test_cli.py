@@ -122,3 +122,13 @@ def test_misconfigured_embedder_gives_a_clear_message(monkeypatch, tmp_path):
     result = runner.invoke(app, ["search", "x"])
     assert result.exit_code == 2
     assert "COPILOT_EMBEDDER_MODEL_PATH" in result.output
+
+
+def test_route_json_of_a_consultation_carries_the_cited_policy_answer(bundled_env):
+    result = runner.invoke(app, ["route", "请问重庆市低保怎么申请？", "--json"])
+    assert result.exit_code == 0, result.output
+    decision = json.loads(result.stdout)
+    assert decision["is_event"] and decision["message_type"] == "咨询"
+    assert decision["department"] == "民政局"
+    assert not decision["answer"]["refused"]
+    assert any("最低生活保障" in c["doc_title"] for c in decision["answer"]["citations"])
