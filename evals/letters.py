@@ -23,7 +23,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from copilot.events.router import RouteDecision
+from copilot.events.router import EventRouter, RouteDecision
 from copilot.settings import BUNDLED_DATA_DIR
 
 UNLABELLED_FILE = BUNDLED_DATA_DIR / "complaints" / "teddy2020_unlabelled.csv"
@@ -85,6 +85,33 @@ def score_letters(
     )
 
 
+def score_held_out_fold(router: EventRouter, fold: int, limit: int = 0) -> LetterRouting:
+    """Route the whole letters of ``fold`` with a letter model trained without them.
+
+    The router's shipped letter model is put back afterwards; the fold model keeps its
+    softmax temperature, so only what the model has read changes.
+    """
+    from copilot.events import letter_training as lt
+
+    rows = lt.load_rows()
+    validation = lt.fold_indices(rows.full_labels)[fold]
+    if limit:
+        validation = validation[:limit]
+    texts, labels = lt.fold_training_set(rows, validation)
+    shipped = router.classifier.letters
+    fold_model = lt.fit(texts, labels)
+    fold_model.temperature = shipped.temperature if shipped else fold_model.temperature
+    router.classifier.letters = fold_model
+    try:
+        return score_letters(
+            [rows.full_texts[i] for i in validation],
+            [rows.full_labels[i] for i in validation],
+            lambda t: router.route(t),
+        )
+    finally:
+        router.classifier.letters = shipped
+
+
 def unlabelled_letters(path: Path = UNLABELLED_FILE) -> list[str]:
     from copilot.events.letter_training import letter_text
 
@@ -95,7 +122,6 @@ def unlabelled_letters(path: Path = UNLABELLED_FILE) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     from rich.console import Console
 
-    from copilot.events import letter_training as lt
     from copilot.services import build_services
     from copilot.settings import Settings
 
@@ -106,21 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console()
     services = build_services(Settings(), with_llm=False)
     router = services.router
-    rows = lt.load_rows()
-    validation = lt.fold_indices(rows.full_labels)[args.fold]
-    if args.limit:
-        validation = validation[: args.limit]
-    texts, labels = lt.fold_training_set(rows, validation)
-    fold_model = lt.fit(texts, labels)
-    fold_model.temperature = (
-        router.classifier.letters.temperature if router.classifier.letters else 4.0
-    )
-    router.classifier.letters = fold_model
-    scores = score_letters(
-        [rows.full_texts[i] for i in validation],
-        [rows.full_labels[i] for i in validation],
-        lambda t: router.route(t),
-    )
+    scores = score_held_out_fold(router, args.fold, args.limit)
     console.print(
         f"held-out fold {args.fold}: {scores.letters} whole letters, class through the "
         f"department [bold]{scores.accuracy:.3f}[/], non-events {scores.non_events}, "

@@ -307,22 +307,8 @@ def test_development_routing_figures_hold(router, dataset):
 
 @pytest.mark.slow
 def test_held_out_real_letters_route_to_their_class_through_the_department(router):
-    from copilot.events import letter_training as lt
-    from evals.letters import score_letters
+    from evals.letters import score_held_out_fold
 
-    rows = lt.load_rows()
-    validation = lt.fold_indices(rows.full_labels)[3][:120]
-    texts, labels = lt.fold_training_set(rows, validation)
-    shipped = router.classifier.letters
-    router.classifier.letters = lt.fit(texts, labels)
-    router.classifier.letters.temperature = shipped.temperature
-    try:
-        scores = score_letters(
-            [rows.full_texts[i] for i in validation],
-            [rows.full_labels[i] for i in validation],
-            lambda t: router.route(t),
-        )
-    finally:
-        router.classifier.letters = shipped
+    scores = score_held_out_fold(router, fold=3, limit=120)
     assert scores.non_events == 0
     assert scores.accuracy >= 0.80

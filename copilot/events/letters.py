@@ -10,12 +10,12 @@ examples get lost but a model trained on thousands of real letters does not.
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
+
+from copilot.events.ngram_model import NgramLinearModel
 
 # Anonymised places in the training letters ("A市", "A3区", "B9市东富镇") would otherwise be
 # learned as topic words; real Chongqing names are left alone.
@@ -40,7 +40,7 @@ def char_ngrams(text: str) -> list[str]:
     return [text[i : i + n] for n in range(lo, hi + 1) for i in range(len(text) - n + 1)]
 
 
-class LetterClassifier:
+class LetterClassifier(NgramLinearModel):
     """Class probabilities for a letter over the classes it was trained on."""
 
     def __init__(
@@ -52,12 +52,7 @@ class LetterClassifier:
         classes: list[str],
         temperature: float,
     ) -> None:
-        self.index = {term: i for i, term in enumerate(vocabulary)}
-        self.idf = idf.astype(np.float32)
-        self.coef = coef.astype(np.float32)
-        self.intercept = intercept.astype(np.float32)
-        self.classes = classes
-        self.temperature = temperature
+        super().__init__(vocabulary, idf, coef, intercept, classes, char_ngrams, temperature)
 
     @classmethod
     def load(cls, path: Path) -> LetterClassifier:
@@ -83,20 +78,3 @@ class LetterClassifier:
             classes=np.array(self.classes),
             temperature=np.float32(self.temperature),
         )
-
-    def decision(self, text: str) -> np.ndarray:
-        """Raw linear scores per class (sublinear TF-IDF, L2-normalised, as in training)."""
-        counts = Counter(g for g in char_ngrams(text) if g in self.index)
-        if not counts:
-            return self.intercept.copy()
-        idx = np.fromiter((self.index[g] for g in counts), dtype=np.int64, count=len(counts))
-        tf = np.fromiter((1.0 + math.log(c) for c in counts.values()), np.float32, len(counts))
-        vals = tf * self.idf[idx]
-        vals /= float(np.linalg.norm(vals)) or 1.0
-        return self.coef[:, idx] @ vals + self.intercept
-
-    def probabilities(self, text: str) -> dict[str, float]:
-        z = self.decision(text) * self.temperature
-        p = np.exp(z - z.max())
-        p /= p.sum()
-        return {c: float(v) for c, v in zip(self.classes, p, strict=True)}

@@ -54,6 +54,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from copilot.catalogue import MESSAGE_TYPES, MessageType
+from copilot.events.ngram_model import NgramLinearModel
 
 # The three types the learned model separates (the labelled data has no praise or
 # non-events); 表扬 and 非事件 are decided by rules alone.
@@ -202,7 +203,7 @@ def char_ngrams(text: str) -> Counter[str]:
     return grams
 
 
-class NgramModel:
+class NgramModel(NgramLinearModel):
     """Multinomial logistic regression over sublinear TF-IDF character n-grams."""
 
     def __init__(
@@ -213,11 +214,7 @@ class NgramModel:
         intercept: np.ndarray,
         classes: Iterable[str],
     ) -> None:
-        self.index = {g: i for i, g in enumerate(vocab)}
-        self.idf = idf.astype(np.float64)
-        self.coef = coef.astype(np.float64)  # (classes, features)
-        self.intercept = intercept.astype(np.float64)
-        self.classes = tuple(classes)
+        super().__init__(vocab, idf, coef, intercept, classes, char_ngrams, dtype=np.float64)
 
     @classmethod
     def load(cls, stem: Path) -> NgramModel:
@@ -226,25 +223,6 @@ class NgramModel:
         return cls(
             meta["vocab"], arrays["idf"], arrays["coef"], arrays["intercept"], meta["classes"]
         )
-
-    def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        idx, vals = [], []
-        for g, n in char_ngrams(text).items():
-            i = self.index.get(g)
-            if i is not None:
-                idx.append(i)
-                vals.append(1.0 + math.log(n))
-        ix = np.array(idx, dtype=np.int64)
-        v = np.array(vals) * self.idf[ix]
-        norm = float(np.sqrt(v @ v))
-        return ix, (v / norm if norm > 0 else v)
-
-    def predict_proba(self, text: str) -> dict[str, float]:
-        ix, v = self.features(text)
-        logits = self.coef[:, ix] @ v + self.intercept
-        p = np.exp(logits - logits.max())
-        p /= p.sum()
-        return {c: float(x) for c, x in zip(self.classes, p, strict=True)}
 
 
 def build_vocab(texts: list[str]) -> tuple[list[str], np.ndarray]:
@@ -624,7 +602,7 @@ class MessageTypeClassifier:
         # prior, so it is consulted only when most letters of the message are Chinese.
         cjk = len(_CJK.findall(body))
         if self.model is not None and cjk >= 0.5 * len(_LETTER.findall(body)):
-            mp = self.model.predict_proba(body[: self.MODEL_CHARS])
+            mp = self.model.probabilities(body[: self.MODEL_CHARS])
             rest = 1.0 - rules["表扬"]
             model = {k: mp[k] * rest for k in MODEL_CLASSES} | {"表扬": rules["表扬"]}
             # It learnt from letters of a few hundred characters: on a one-line message it
@@ -700,7 +678,7 @@ def cross_validate(data_dir: Path, seed: int = SEED, folds: int = 5) -> str:
         model = fit_model([prepared[i] for i in train_ix], [labels[i] for i in train_ix], seed)
         combined = MessageTypeClassifier(rules_only.cues, model)
         for i in test_ix:
-            mp = model.predict_proba(prepared[i])
+            mp = model.probabilities(prepared[i])
             preds["model"][i] = max(mp, key=mp.__getitem__)
             preds["rules+model"][i] = combined.classify(texts[i]).message_type
     out = [
