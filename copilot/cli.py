@@ -2,35 +2,73 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
+import click
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+import typer.core
+import typer.main
+from rich.markup import escape
 
-from copilot.answers.models import Answer
-from copilot.knowledge import ConfigurationError, build_knowledge_base, ensure_bundled_index
-from copilot.llm.base import LLMError
-from copilot.services import Services, build_services
-from copilot.settings import Settings
-from copilot.work_orders.cli import orders_app, sla_app
-from retrievers.encoding import UndecodableError, decode_text
-from retrievers.knowledge_base import KnowledgeBase
-from retrievers.models import Hit, IngestReport, SearchFilters
+from copilot.terminal import err, out, print_answer_stream, print_route
 
-app = typer.Typer(help="数字重庆 governance copilot", no_args_is_help=True, add_completion=False)
+# Everything heavy (llama_index, chromadb, the embedders, scikit-learn, SQLAlchemy) is
+# imported inside the commands, so that ``copilot --help`` and usage errors answer at once.
+if TYPE_CHECKING:
+    from copilot.answers.models import Answer
+    from copilot.services import Services
+    from copilot.settings import Settings
+    from retrievers.knowledge_base import KnowledgeBase
+    from retrievers.models import Hit, IngestReport
+
+# Sub-apps whose import is slow (the work-order store pulls in SQLAlchemy and Alembic,
+# ~1 s): listed in ``copilot --help`` from this table, imported only when invoked.
+_LAZY_APPS = {
+    "orders": ("copilot.work_orders.cli", "orders_app", "工单 work orders: list and show."),
+    "sla": ("copilot.work_orders.cli", "sla_app", "时限管理 SLA: escalate overdue work orders."),
+}
+
+
+class _LazyApp(click.Command):
+    """Stands for a sub-app in the command list; building its context loads the real one."""
+
+    def __init__(self, name: str, module: str, attr: str, help: str) -> None:
+        super().__init__(name, help=help, short_help=help)
+        self._target = (module, attr)
+
+    def load(self) -> click.Command:
+        module, attr = self._target
+        sub_app = getattr(importlib.import_module(module), attr)
+        return typer.main.get_group(sub_app)
+
+    def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[override]
+        return self.load().make_context(info_name, args, parent=parent, **extra)
+
+
+class _LazyGroup(typer.core.TyperGroup):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*super().list_commands(ctx), *(n for n in _LAZY_APPS if n not in self.commands)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in _LAZY_APPS:
+            command = _LazyApp(cmd_name, *_LAZY_APPS[cmd_name])
+        return command
+
+
+app = typer.Typer(
+    cls=_LazyGroup,
+    help="数字重庆 governance copilot",
+    no_args_is_help=True,
+    add_completion=False,
+)
 docs_app = typer.Typer(help="Manage ingested documents.", no_args_is_help=True)
 app.add_typer(docs_app, name="docs")
-app.add_typer(sla_app, name="sla")
-app.add_typer(orders_app, name="orders")
-
-err = Console(stderr=True)
-out = Console()
 
 _STAGES = {"scan": "检查文件 scanning", "embed": "向量化 embedding", "keyword": "关键词索引 BM25"}
 
@@ -41,6 +79,14 @@ def progress_bar(enabled: bool = True):
     if not enabled:
         yield None
         return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -59,7 +105,37 @@ def progress_bar(enabled: bool = True):
         yield advance
 
 
+# Libraries that report through ``logging`` or ``warnings`` while parsing a user's files;
+# what matters to the user is our own per-file reason in the ingest report.
+_NOISY_LOGGERS = ("pypdf", "openpyxl", "docx", "charset_normalizer")
+
+
+@contextmanager
+def quiet_library_warnings():
+    """Keep library warnings (pypdf on a malformed PDF, openpyxl, …) off the terminal."""
+    import logging
+    import warnings
+
+    saved = []
+    for name in _NOISY_LOGGERS:
+        logger = logging.getLogger(name)
+        saved.append((logger, logger.level, logger.propagate))
+        logger.setLevel(logging.CRITICAL + 1)
+        logger.propagate = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for logger, level, propagate in saved:
+            logger.setLevel(level)
+            logger.propagate = propagate
+
+
 def _open(settings: Settings | None = None) -> tuple[Settings, KnowledgeBase]:
+    from copilot.knowledge import ConfigurationError, build_knowledge_base
+    from copilot.settings import Settings
+
     settings = settings or Settings()
     try:
         return settings, build_knowledge_base(settings)
@@ -71,6 +147,8 @@ def _open(settings: Settings | None = None) -> tuple[Settings, KnowledgeBase]:
 def _ready(settings: Settings, kb: KnowledgeBase, quiet: bool = False) -> None:
     """Build the index from the bundled regulations on first use."""
     if kb.is_empty():
+        from copilot.knowledge import ensure_bundled_index
+
         if not quiet:
             err.print("索引为空，正在从内置法规构建… (first run: indexing the bundled regulations)")
         with progress_bar(not quiet) as cb:
@@ -87,7 +165,9 @@ def _print_report(report: IngestReport, as_json: bool) -> None:
         f"跳过 skipped {len(report.skipped)}; {report.chunks_written} chunks in {report.seconds:.1f}s"
     )
     for s in report.skipped:
-        out.print(f"  [yellow]跳过 skipped[/yellow] {s.path}: {s.reason}")
+        out.print(
+            f"  [yellow]跳过 skipped[/yellow] {escape(s.path)}: {escape(s.reason)}", soft_wrap=True
+        )
 
 
 @app.command()
@@ -95,11 +175,23 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Add or update documents; unchanged files are skipped by content hash."""
+    """Add or update documents; unchanged files are skipped by content hash.
+
+    Exits 1 when nothing could be ingested (every file skipped or not found).
+    """
     _, kb = _open()
-    with progress_bar(not as_json) as cb:
+    with progress_bar(not as_json) as cb, quiet_library_warnings():
         report = kb.ingest(paths, progress=cb)
     _print_report(report, as_json)
+    if not (report.added or report.updated or report.unchanged or report.removed):
+        if report.skipped:
+            err.print(
+                f"[red]没有导入任何文件 nothing ingested:[/red] "
+                f"{len(report.skipped)} 个文件全部跳过 (all skipped, reasons above)"
+            )
+        else:
+            err.print("[red]没有导入任何文件 nothing ingested:[/red] 没有找到文件 (no files found)")
+        raise typer.Exit(1)
 
 
 @docs_app.command("list")
@@ -110,6 +202,8 @@ def docs_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     if as_json:
         out.print_json(json.dumps([d.model_dump() for d in docs], ensure_ascii=False))
         return
+    from rich.table import Table
+
     table = Table("doc_id", "标题 title", "格式", "chunks", "应用系统", "ingested_at")
     for d in docs:
         table.add_row(
@@ -170,6 +264,8 @@ def _check_single_or_batch(
 
 def _run_jsonl(src: Path, dst: Path, handle, key: str = "question") -> int:
     """Run ``handle(row)`` for each JSONL line; a malformed line becomes an error record."""
+    from retrievers.encoding import UndecodableError, decode_text
+
     errors = 0
     try:
         # Exports from office systems are often GBK; accept them like ingested files.
@@ -223,6 +319,8 @@ def search(
         err.print(f"[red]未知模式 unknown mode[/red] {mode!r}: use hybrid, bm25 or dense")
         raise typer.Exit(2)
     _check_single_or_batch(question, input, output, "问题 question")
+    from retrievers.models import SearchFilters
+
     settings, kb = _open()
     _ready(settings, kb, quiet=as_json)
     filters = SearchFilters(doc_title=doc, chapter=chapter, system=system)
@@ -244,6 +342,11 @@ def search(
 
 def _services(quiet: bool = False) -> Services:
     """Services for the question-answering commands; a broken LLM setting degrades to extractive."""
+    from copilot.knowledge import ConfigurationError
+    from copilot.llm.base import LLMError
+    from copilot.services import build_services
+    from copilot.settings import Settings
+
     settings = Settings()
     try:
         services = build_services(settings)
@@ -271,25 +374,6 @@ def _answer_json(a: Answer) -> dict:
     }
 
 
-def _print_answer_stream(services: Services, question: str) -> None:
-    final = None
-    for event in services.answers.stream(question):
-        if event.type == "delta":
-            out.print(event.text, end="", markup=False, highlight=False)
-        else:
-            final = event.answer
-    out.print()
-    if final is None:
-        return
-    if final.citations and not final.refused:
-        out.print("[dim]引用 citations:[/dim]")
-        for i, c in enumerate(final.citations, 1):
-            out.print(f"[dim]  [{i}] 《{c.doc_title}》{c.article or ''}  ({c.chunk_id})[/dim]")
-    out.print(
-        f"[dim]trace {final.trace_id} · {final.backend} · {final.seconds * 1000:.0f} ms[/dim]"
-    )
-
-
 @app.command()
 def ask(
     question: Annotated[str | None, typer.Argument(help="问题 question")] = None,
@@ -312,7 +396,7 @@ def ask(
         a = services.answers.ask(question or "")
         sys.stdout.write(json.dumps(_answer_json(a), ensure_ascii=False, indent=2) + "\n")
         return
-    _print_answer_stream(services, question or "")
+    print_answer_stream(services, question or "")
 
 
 @app.command()
@@ -358,37 +442,19 @@ def route(
     if as_json:
         sys.stdout.write(decision.model_dump_json(indent=2) + "\n")
         return
-    if not decision.is_event:
-        out.print(f"非事件 not an event: {'；'.join(decision.reasons)}")
-        return
-    out.print(
-        f"[bold]{decision.board} / {decision.event_name}[/bold] · {decision.message_type} · "
-        f"{decision.urgency} · {decision.tier} → {decision.owner_unit}"
-    )
-    for r in decision.reasons:
-        out.print(f"  - {r}")
-    if decision.answer is not None:
-        out.print(f"[bold]政策答复[/bold]：{decision.answer.answer}")
+    print_route(decision)
 
 
 @app.command()
 def shell() -> None:
-    """Interactive session: ask policy or indicator questions, get cited answers."""
+    """交互式问答 Interactive session: policy and indicator questions, event routing; 帮助 for examples."""
+    from copilot.shell import run_shell
+
     services = _services()
-    n_docs = len(services.kb.documents())
-    backend = services.llm.name if services.llm else "抽取式 extractive"
-    out.print(
-        f"[bold]数字重庆治理助手[/bold] — {n_docs} 部法规已索引，回答方式：{backend}。输入问题，空行或 Ctrl-D 退出。"
-    )
-    while True:
-        try:
-            question = input("问> ").strip()
-        except (EOFError, KeyboardInterrupt):
-            out.print()
-            break
-        if not question or question in {"exit", "quit", "退出"}:
-            break
-        _print_answer_stream(services, question)
+    try:
+        run_shell(services, out)
+    finally:
+        services.close()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
 
 from copilot.cli import app
-from tests.file_factory import ARTICLES
+from tests.file_factory import ARTICLES, write_pdf
 
 runner = CliRunner()
 
@@ -132,3 +135,116 @@ def test_route_json_of_a_consultation_carries_the_cited_policy_answer(bundled_en
     assert decision["department"] == "民政局"
     assert not decision["answer"]["refused"]
     assert any("最低生活保障" in c["doc_title"] for c in decision["answer"]["citations"])
+
+
+def test_ingest_exits_1_with_the_reasons_when_nothing_could_be_ingested(monkeypatch, tmp_path):
+    monkeypatch.setenv("COPILOT_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("COPILOT_EMBEDDER", "hashing")
+    monkeypatch.setenv("COPILOT_SECOND_EMBEDDER", "none")
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    fake = tmp_path / "fake.pdf"
+    fake.write_bytes("第一条 这不是pdf".encode())
+    result = runner.invoke(app, ["ingest", str(empty), str(fake), str(tmp_path / "missing.md")])
+    assert result.exit_code == 1, result.output
+    assert "empty file" in result.output and "not a valid pdf" in result.output
+    assert "not found" in result.output
+    assert "nothing ingested" in result.output
+
+    as_json = runner.invoke(app, ["ingest", str(empty), "--json"])
+    assert as_json.exit_code == 1
+    assert json.loads(as_json.stdout)["skipped"] == [{"path": str(empty), "reason": "empty file"}]
+
+    (tmp_path / "nothing-here").mkdir()
+    assert runner.invoke(app, ["ingest", str(tmp_path / "nothing-here")]).exit_code == 1
+
+
+def test_ingest_exits_0_when_everything_is_unchanged(monkeypatch, tmp_path):
+    monkeypatch.setenv("COPILOT_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("COPILOT_EMBEDDER", "hashing")
+    monkeypatch.setenv("COPILOT_SECOND_EMBEDDER", "none")
+    doc = tmp_path / "办法.md"
+    doc.write_text("# 社区网格管理办法\n\n" + "\n".join(ARTICLES), encoding="utf-8")
+    assert runner.invoke(app, ["ingest", str(doc)]).exit_code == 0
+    again = runner.invoke(app, ["ingest", str(doc), "--json"])
+    assert again.exit_code == 0
+    assert json.loads(again.stdout)["unchanged"] == [str(doc.resolve())]
+
+
+def _pdf_with_a_broken_xref(path):
+    """A readable PDF whose startxref points nowhere: pypdf recovers, and logs warnings."""
+    write_pdf(path, ["第一条 为了加强社区网格管理，制定本办法。"])
+    data = path.read_bytes()
+    path.write_bytes(data[: data.rfind(b"startxref")] + b"startxref\n999999\n%%EOF\n")
+    return path
+
+
+def test_ingest_of_malformed_pdfs_keeps_pypdf_warnings_off_the_terminal(tmp_path):
+    # A real process: in-process, pytest's log capture would hide what a terminal shows.
+    broken = _pdf_with_a_broken_xref(tmp_path / "简报.pdf")
+    truncated = tmp_path / "truncated.pdf"
+    truncated.write_bytes(b"%PDF-1.4\n1 0 obj garbage")
+    env = {
+        **os.environ,
+        "COPILOT_HOME": str(tmp_path / "home"),
+        "COPILOT_EMBEDDER": "hashing",
+        "COPILOT_SECOND_EMBEDDER": "none",
+        "PYTHONIOENCODING": "utf-8",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "copilot.cli", "ingest", str(broken), str(truncated)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr  # the broken-xref file was still read
+    assert "added 1" in result.stdout
+    assert "truncated.pdf" in result.stdout and "cannot parse pdf" in result.stdout
+    for noise in ("startxref pointer", "Object Streams", "PdfReadWarning", "pypdf"):
+        assert noise not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["ask"], ["no-such-command"], ["search", " "]])
+def test_help_and_usage_errors_import_nothing_heavy(argv):
+    script = (
+        "import sys\n"
+        "from copilot.cli import app\n"
+        "try:\n"
+        f"    app({argv!r})\n"
+        "except SystemExit as exc:\n"
+        "    code = exc.code\n"
+        "heavy = ('llama_index', 'chromadb', 'torch', 'sklearn', 'numpy', 'sqlalchemy', 'pypdf')\n"
+        "print(code, sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    code, loaded = result.stdout.strip().splitlines()[-1].split(" ", 1)
+    assert code == ("0" if argv == ["--help"] else "2")
+    assert loaded == "[]"
+
+
+def test_importing_the_cli_does_not_import_llama_index():
+    result = subprocess.run(
+        [sys.executable, "-c", "import copilot.cli, sys; print('llama_index' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.stdout.strip() == "False", result.stderr
+
+
+def test_work_order_sub_apps_load_when_invoked(tmp_path):
+    db = f"sqlite:///{tmp_path / 'wo.db'}"
+    listed = runner.invoke(app, ["orders", "list", "--database-url", db, "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert json.loads(listed.stdout) == []
+    helped = runner.invoke(app, ["sla", "--help"])
+    assert helped.exit_code == 0 and "sweep" in helped.output
+    top = runner.invoke(app, ["--help"])
+    assert "orders" in top.output and "时限管理" in top.output

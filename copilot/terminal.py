@@ -1,0 +1,69 @@
+"""Terminal output shared by the one-shot commands and the interactive shell.
+
+Only rich is imported here, so ``copilot --help`` stays fast; the types of what is
+printed are imported for the type checker alone.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.markup import escape
+
+if TYPE_CHECKING:
+    from copilot.events.router import RouteDecision
+    from copilot.services import Services
+
+err = Console(stderr=True)
+out = Console()
+
+
+def print_answer_stream(services: Services, question: str, console: Console = out) -> None:
+    """Print the answer as it is produced, then its citations and trace line.
+
+    A ``KeyboardInterrupt`` while the answer is being produced propagates to the caller
+    (the shell cancels that answer); the answer's generator is closed either way.
+    """
+    final = None
+    events = services.answers.stream(question)
+    try:
+        for event in events:
+            if event.type == "delta":
+                # soft_wrap: the terminal wraps; rich must not break a quote with newlines.
+                console.print(event.text, end="", markup=False, highlight=False, soft_wrap=True)
+            else:
+                final = event.answer
+    finally:
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()
+    console.print()
+    if final is None:
+        return
+    if final.citations and not final.refused:
+        console.print("[dim]引用 citations:[/dim]")
+        for i, c in enumerate(final.citations, 1):
+            console.print(
+                f"[dim]  [{i}] 《{c.doc_title}》{c.article or ''}  ({c.chunk_id})[/dim]",
+                highlight=False,
+                soft_wrap=True,
+            )
+    console.print(
+        f"[dim]trace {final.trace_id} · {final.backend} · {final.seconds * 1000:.0f} ms[/dim]"
+    )
+
+
+def print_route(decision: RouteDecision, console: Console = out) -> None:
+    """One routing decision in a few readable lines, with its reasons."""
+    if not decision.is_event:
+        console.print(f"非事件 not an event: {'；'.join(decision.reasons)}")
+        return
+    console.print(
+        f"[bold]{decision.board} / {decision.event_name}[/bold] · {decision.message_type} · "
+        f"{decision.urgency} · {decision.tier} → {decision.owner_unit}"
+    )
+    for r in decision.reasons:
+        console.print(f"  - {r}", markup=False, soft_wrap=True)
+    if decision.answer is not None:
+        console.print(f"[bold]政策答复[/bold]：{escape(decision.answer.answer)}", soft_wrap=True)
