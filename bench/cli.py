@@ -45,7 +45,7 @@ def cases() -> list[tuple[str, list[str], int, float | None]]:
         ("python -c pass (baseline)", [sys.executable, "-c", "pass"], 0, None),
         ("copilot --help", [*copilot, "--help"], 0, TARGET_S),
         ("copilot ask (usage error)", [*copilot, "ask"], 2, TARGET_S),
-        ("copilot ask QUESTION (no LLM)", [*copilot, "ask", QUESTION], 0, None),
+        ("copilot ask QUESTION", [*copilot, "ask", QUESTION], 0, None),
     ]
 
 
@@ -102,7 +102,7 @@ def main() -> None:
 
     table = Table(title=f"copilot wall time, median of {args.runs} runs (s)")
     for col in ("command", "median", "min", "max", "vs baseline", "target"):
-        table.add_column(col)
+        table.add_column(col, no_wrap=True)
     for r in rows:
         median = statistics.median(r["seconds"])
         r["median_s"] = round(median, 3)
@@ -123,7 +123,7 @@ def main() -> None:
         )
     console = Console()
     console.print(table)
-    console.print(f"QUESTION = {QUESTION}")
+    console.print(f"QUESTION = {QUESTION} (no LLM)")
     console.print(
         f"{machine_info()['nproc']} cores, load average {load_before} before, {loadavg()} after"
     )
