@@ -32,8 +32,10 @@ def main() -> None:
     services = build_services(settings, with_llm=False)
     ensure_bundled_index(services.kb, settings)
     sets = {
-        "policy": load_jsonl(DATASETS_DIR / "answer_dev.jsonl"),
-        "refusal": load_jsonl(DATASETS_DIR / "unanswerable_dev.jsonl"),
+        "policy": load_jsonl(DATASETS_DIR / "answer_dev.jsonl")
+        + load_jsonl(DATASETS_DIR / "policy_dev2.jsonl"),
+        "refusal": load_jsonl(DATASETS_DIR / "unanswerable_dev.jsonl")
+        + load_jsonl(DATASETS_DIR / "unanswerable_nearmiss_dev.jsonl"),
         "indicator": load_jsonl(DATASETS_DIR / "indicator_dev.jsonl"),
     }
     rows = {}
@@ -54,7 +56,7 @@ def main() -> None:
         sets["refusal"],
         sets["indicator"],
         services.answers.ask,
-        lambda cid: services.kb.catalog.chunks_by_ids([cid])[cid].text,
+        services.kb.source_text,
     )
 
     console = Console()

@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     refusal_min_dense: float = Field(
         default=0.87, description="Below this e5 cosine of the best evidence, refuse (calibrated)."
     )
+    answerability_threshold: float | None = Field(
+        default=None,
+        description="Refuse when the answerability gate's probability is below this; None uses"
+        " the threshold calibrated with the shipped model (data/models/answerability.json).",
+    )
 
     database_url: str | None = Field(
         default=None,

@@ -1,5 +1,5 @@
 """Answer metrics: gold substring or gold article, refusal precision/recall, indicator exactness,
-and the verbatim check of every quote against the chunk it cites."""
+and the verbatim check of every quote against the article it cites."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel
 
-from copilot.answers.models import Answer
+from copilot.answers.models import Answer, quote_is_verbatim
 
 
 class AnswerScores(BaseModel):
     answerable: int
     answer_correct: float
+    first_citation_correct: float
     unanswerable: int
     refusal_precision: float
     refusal_recall: float
@@ -42,11 +43,21 @@ def answer_is_correct(case: dict, a: Answer) -> bool:
     )
 
 
+def first_citation_is_gold(case: dict, a: Answer) -> bool:
+    """The article quoted first (the one the conclusion rests on) is the gold article."""
+    if a.refused or not a.citations:
+        return False
+    first = a.citations[0]
+    return (first.doc_title, first.article) == (case["doc_title"], case["article"])
+
+
 def indicator_is_exact(case: dict, a: Answer) -> bool:
     if a.refused or a.route != "indicator":
         return False
     if case.get("gold_region") and case["gold_region"] not in a.answer:
         return False
+    if case.get("kind") == "compare" and f"{case['gold_region']}更" not in a.answer:
+        return False  # both regions are named; the verdict must pick the right one
     return any(s in a.answer for s in _fmt_values(float(case["gold_value"])))
 
 
@@ -68,15 +79,16 @@ def score_answers(
                 continue
             quotes += 1
             text = chunk_text(c.chunk_id)
-            verbatim += bool(text and c.quote in text)
+            verbatim += bool(text and quote_is_verbatim(c.quote, text))
         return a
 
-    correct = refused_ok = 0
+    correct = refused_ok = first_ok = 0
     false_refusals = 0
     for case in answerable:
         a = run(case)
         ok = answer_is_correct(case, a)
         correct += ok
+        first_ok += first_citation_is_gold(case, a)
         false_refusals += a.refused
         if not ok:
             failures.append(
@@ -117,6 +129,7 @@ def score_answers(
     return AnswerScores(
         answerable=len(answerable),
         answer_correct=round(correct / max(len(answerable), 1), 4),
+        first_citation_correct=round(first_ok / max(len(answerable), 1), 4),
         unanswerable=len(unanswerable),
         refusal_precision=round(refused_ok / refused_total, 4) if refused_total else 1.0,
         refusal_recall=round(refused_ok / max(len(unanswerable), 1), 4),

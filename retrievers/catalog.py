@@ -196,6 +196,15 @@ class Catalog:
         )
         return [self._chunk(r) for r in rows]
 
+    def article_chunks(self, doc_id: str, article: str) -> list[Chunk]:
+        """The pieces of one article in order (one, unless the article was long)."""
+        rows = self._db.execute(
+            f"SELECT {self._CHUNK_COLS} FROM chunks c JOIN documents d USING (doc_id)"
+            " WHERE c.doc_id=? AND c.article=? ORDER BY c.seq",
+            (doc_id, article),
+        )
+        return [self._chunk(r) for r in rows]
+
     def iter_index_rows(self) -> Iterable[tuple[str, str, str, str | None, str | None, str]]:
         """``(chunk_id, doc_id, title, chapter, system, tokens)`` for every chunk, in a stable order."""
         return self._db.execute(

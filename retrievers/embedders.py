@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -282,10 +283,15 @@ class EmbeddingCache:
 class CachedEmbedder:
     """Wraps an embedder; passages are looked up by content hash before being embedded."""
 
+    QUERY_MEMORY = 256
+
     def __init__(self, inner: Embedder, cache: EmbeddingCache, batch_size: int = 64) -> None:
         self.inner = inner
         self.cache = cache
         self.batch_size = batch_size
+        # Search and the answer's reranker embed the same question moments apart.
+        self._recent_queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
     @property
     def name(self) -> str:
@@ -296,7 +302,22 @@ class CachedEmbedder:
         return self.inner.dim
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self.inner.embed_queries(texts)
+        """Embed questions; the last few hundred are remembered in memory."""
+        with self._recent_lock:
+            known = {t: self._recent_queries[t] for t in texts if t in self._recent_queries}
+        todo = [t for t in dict.fromkeys(texts) if t not in known]
+        if todo:
+            for t, v in zip(todo, self.inner.embed_queries(todo), strict=True):
+                known[t] = v
+        with self._recent_lock:
+            for t in texts:
+                self._recent_queries[t] = known[t]
+                self._recent_queries.move_to_end(t)
+            while len(self._recent_queries) > self.QUERY_MEMORY:
+                self._recent_queries.popitem(last=False)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([known[t] for t in texts]).astype(np.float32)
 
     def embed_passages(self, texts: Sequence[str], progress=None) -> np.ndarray:
         """Embed passages, computing only cache misses, in batches; ``progress(n)`` per batch."""

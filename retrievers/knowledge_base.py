@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
 import time
@@ -32,6 +33,11 @@ from retrievers.readers import SUPPORTED_SUFFIXES, BadFileError, read_file
 from retrievers.splitters import split_document
 from retrievers.tokenizer import ChineseTokenizer
 from retrievers.vector_store import VectorStore
+
+log = logging.getLogger(__name__)
+
+# Bump when chunking or chunk ids change: an index of an older layout is rebuilt.
+INDEX_LAYOUT = 2
 
 Progress = Callable[[str, int, int], None]
 """``progress(stage, advance, total)``: called as work is done, for progress bars."""
@@ -104,10 +110,12 @@ class KnowledgeBase:
         return self.dense[0].embedder
 
     def _check_embedder(self) -> None:
-        # Vectors from two different models are not comparable: re-embed everything.
-        names = ",".join(ch.embedder.name for ch in self.dense)
+        # Vectors from two different models are not comparable, and chunks cut or named
+        # by an older layout do not match today's ids: re-index everything.
+        names = ",".join(ch.embedder.name for ch in self.dense) + f";layout={INDEX_LAYOUT}"
         stored = self.catalog.get_meta("embedders")
         if stored is not None and stored != names:
+            log.warning("index built with %s, now %s: re-indexing from scratch", stored, names)
             for ch in self.dense:
                 ch.store.reset()
             for doc in self.catalog.documents():
@@ -147,18 +155,23 @@ class KnowledgeBase:
         nodes = split_document(doc, self.max_chunk_chars)
         chunks = []
         for seq, node in enumerate(nodes):
+            article = node.metadata.get("article")
+            extra = {k: v for k, v in meta.items() if k in ("system", "scope")}
+            if node.metadata.get("starts_line") is False:
+                extra["continues_line"] = True
             chunks.append(
                 Chunk(
-                    chunk_id=f"{doc_id}:{seq:05d}",
+                    # The article number in the id makes a citation readable on its own.
+                    chunk_id=f"{doc_id}:{seq:05d}" + (f":{article}" if article else ""),
                     doc_id=doc_id,
                     doc_title=title,
                     seq=seq,
                     text=node.get_content(),
-                    article=node.metadata.get("article"),
+                    article=article,
                     chapter=node.metadata.get("chapter"),
                     section=node.metadata.get("section"),
                     part=int(node.metadata.get("part", 0)),
-                    metadata={k: v for k, v in meta.items() if k in ("system", "scope")},
+                    metadata=extra,
                 )
             )
         return chunks
@@ -309,6 +322,21 @@ class KnowledgeBase:
         if self._docs_cache is None or self._docs_cache[0] != gen:
             self._docs_cache = (gen, self.catalog.documents())
         return list(self._docs_cache[1])
+
+    def article_text(self, doc_id: str, article: str) -> str:
+        """The whole text of one article, its pieces rejoined as the splitter cut them."""
+        text = ""
+        for c in self.catalog.article_chunks(doc_id, article):
+            sep = "" if not text or c.metadata.get("continues_line") else "\n"
+            text += sep + c.text
+        return text
+
+    def source_text(self, chunk_id: str) -> str | None:
+        """What a citation of ``chunk_id`` quotes from: its whole article, or the chunk."""
+        chunk = self.catalog.chunks_by_ids([chunk_id]).get(chunk_id)
+        if chunk is None:
+            return None
+        return self.article_text(chunk.doc_id, chunk.article) if chunk.article else chunk.text
 
     def is_empty(self) -> bool:
         return self.catalog.count_chunks() == 0

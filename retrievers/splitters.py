@@ -99,11 +99,15 @@ def split_legal_text(text: str, max_chars: int) -> list[dict[str, Any]]:
     lead: list[str] = []
 
     def flush() -> None:
-        if article is None or not _join_paragraphs(buf):
+        joined = _join_paragraphs(buf)
+        if article is None or not joined:
             return
-        for part, piece in enumerate(
-            pack_pieces(split_sentences(_join_paragraphs(buf)), max_chars)
-        ):
+        offset = 0
+        for part, piece in enumerate(pack_pieces(split_sentences(joined), max_chars)):
+            # A long article's pieces are rejoined to quote 款/项 across them: record
+            # whether a piece starts a new line or continues the previous one mid-line.
+            starts_line = offset == 0 or joined[offset - 1] == "\n"
+            offset += len(piece)
             pieces.append(
                 {
                     "text": piece.strip(),
@@ -111,6 +115,7 @@ def split_legal_text(text: str, max_chars: int) -> list[dict[str, Any]]:
                     "chapter": chapter,
                     "section": section,
                     "part": part,
+                    "starts_line": starts_line,
                 }
             )
 

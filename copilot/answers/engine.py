@@ -9,12 +9,24 @@ import re
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 from pydantic import ValidationError
 
-from copilot.answers.extractive import NUMERIC_QUESTION, extractive_answer, where
+from copilot.answers.answerability import AnswerabilityModel
+from copilot.answers.candidates import (
+    RERANK_POOL,
+    Candidate,
+    QuestionContext,
+    TermStats,
+    gather_candidates,
+)
+from copilot.answers.extractive import extractive_answer, where
 from copilot.answers.models import Answer, AnswerEvent, Citation, LLMAnswer
+from copilot.answers.quoting import Quote
 from copilot.answers.refusal import RefusalPolicy
+from copilot.answers.regulation_names import RegulationNames
+from copilot.answers.rerank import Reranker, RerankModel, Scored
 from copilot.indicators.query import IndicatorResult, parse_indicator_question, run_indicator_query
 from copilot.indicators.store import IndicatorStore
 from copilot.llm.base import LLMBackend, LLMError
@@ -41,8 +53,52 @@ class AnswerEngine:
         self.indicators = indicators
         self.settings = settings
         self.llm = llm
-        self.refusal = RefusalPolicy(settings.data_dir / "lexicon", settings.refusal_min_dense)
+        models = settings.data_dir / "models"
+        self._model = _load_model(RerankModel, models / "answer_reranker.json")
+        gate = _load_model(AnswerabilityModel, models / "answerability.json")
+        if gate is not None and settings.answerability_threshold is not None:
+            gate.threshold = settings.answerability_threshold
+        self.refusal = RefusalPolicy(
+            settings.data_dir / "lexicon", settings.refusal_min_dense, gate
+        )
         self.prompt = load_prompt("answer")
+        self._per_generation: tuple[int, RegulationNames, Reranker] | None = None
+
+    def _corpus_views(self) -> tuple[RegulationNames, Reranker]:
+        """Alias table and term statistics of the corpus as it is now (rebuilt after ingest)."""
+        gen = self.kb.catalog.generation
+        if self._per_generation is None or self._per_generation[0] != gen:
+            names = RegulationNames.from_lexicon(
+                (d.title for d in self.kb.documents()),
+                self.settings.data_dir / "lexicon" / "regulation_aliases.tsv",
+            )
+            # 款/项 vectors come from the embedding cache (seeded for the bundled laws).
+            reranker = Reranker(self._model, TermStats.from_kb(self.kb), self.kb.embedder)
+            self._per_generation = (gen, names, reranker)
+        return self._per_generation[1], self._per_generation[2]
+
+    @property
+    def names(self) -> RegulationNames:
+        """Regulation titles and their short names, from the ingested corpus."""
+        return self._corpus_views()[0]
+
+    def _pool(self, question: str) -> tuple[QuestionContext, list[Candidate], Reranker]:
+        names, reranker = self._corpus_views()
+        ctx = QuestionContext.build(question, self.kb, names)
+        return ctx, gather_candidates(self.kb, self.kb.search(question, RERANK_POOL)), reranker
+
+    def rank(self, question: str) -> tuple[QuestionContext, list[Scored]]:
+        """The second stage: fused top candidates reranked, each with the 款/项 to quote."""
+        ctx, pool, reranker = self._pool(question)
+        return ctx, reranker.rank(ctx, pool)
+
+    def candidate_features(
+        self, question: str
+    ) -> tuple[QuestionContext, list[Candidate], list[Quote], list[dict[str, float]]]:
+        """The reranker's inputs for one question (for training and evaluation)."""
+        ctx, pool, reranker = self._pool(question)
+        quotes, rows = reranker.features(ctx, pool)
+        return ctx, pool, quotes, rows
 
     # -- public -------------------------------------------------------------------
     def ask(self, question: str) -> Answer:
@@ -92,9 +148,9 @@ class AnswerEngine:
             yield self._final(answer, started)
             return
 
-        hits = self.kb.search(q, self.settings.answer_top_k)
+        ctx, ranked = self.rank(q)
         searched = f"在{len(self.kb.documents())}部法规中检索“{q[:60]}”"
-        if (why := self.refusal.reason(q, hits, self.kb)) is not None:
+        if (why := self.refusal.reason(ctx, ranked, self.kb, self.names)) is not None:
             text = f"抱歉，现有知识库无法回答这个问题：{why}。{searched}，未找到可作依据的条文。"
             yield AnswerEvent(type="delta", text=text)
             yield self._final(
@@ -111,9 +167,9 @@ class AnswerEngine:
             return
 
         if self.llm is not None:
-            yield from self._llm_answer(q, hits, trace_id, searched, started, streaming)
+            yield from self._llm_answer(q, ctx, ranked, trace_id, searched, started, streaming)
             return
-        answer = self._extractive(q, hits, trace_id)
+        answer = self._extractive(q, ctx, ranked, trace_id)
         yield AnswerEvent(type="delta", text=answer.answer)
         yield self._final(answer, started)
 
@@ -131,16 +187,15 @@ class AnswerEngine:
         )
         return AnswerEvent(type="final", answer=answer)
 
-    def _terms(self, question: str) -> set[str]:
-        return {
-            t.removeprefix("b:")
-            for t in self.kb.tokenizer.tokenize(self.kb.rewriter.rewrite(question))
-        }
-
     def _extractive(
-        self, q: str, hits: list[Hit], trace_id: str, fallback: str | None = None
+        self,
+        q: str,
+        ctx: QuestionContext,
+        ranked: list[Scored],
+        trace_id: str,
+        fallback: str | None = None,
     ) -> Answer:
-        text, citations = extractive_answer(self._terms(q), hits, bool(NUMERIC_QUESTION.search(q)))
+        text, citations = extractive_answer(ctx, ranked)
         if fallback:
             text = f"（大模型回答未通过校验，改用原文摘录：{fallback}）\n" + text
         return Answer(
@@ -182,13 +237,16 @@ class AnswerEngine:
     def _llm_answer(
         self,
         q: str,
-        hits: list[Hit],
+        ctx: QuestionContext,
+        ranked: list[Scored],
         trace_id: str,
         searched: str,
         started: float,
         streaming: bool,
     ) -> Iterator[AnswerEvent]:
         assert self.llm is not None
+        # The model sees the reranked articles, best first, so it may rerank them again.
+        hits = [s.candidate.hits[0] for s in ranked[: self.settings.answer_top_k]]
         messages = self.prompt.render(question=q, evidence=self._evidence_block(hits))
         raw = ""
         extractor = _AnswerFieldStream()
@@ -205,14 +263,16 @@ class AnswerEngine:
                     json_schema=LLMAnswer.model_json_schema(),
                 )
         except LLMError as exc:
-            yield from self._fallback(q, hits, trace_id, f"大模型调用失败（{exc.kind}）", started)
+            yield from self._fallback(
+                q, ctx, ranked, trace_id, f"大模型调用失败（{exc.kind}）", started
+            )
             return
         try:
             reply = LLMAnswer.model_validate(json.loads(_strip_fences(raw)))
         except (json.JSONDecodeError, ValidationError) as exc:
             reason = "大模型输出不是合法的JSON结构"
             log.warning("trace=%s invalid LLM reply: %s", trace_id, type(exc).__name__)
-            yield from self._fallback(q, hits, trace_id, reason, started)
+            yield from self._fallback(q, ctx, ranked, trace_id, reason, started)
             return
         valid, removed = self._check_citations(reply, hits)
         base = dict(
@@ -236,16 +296,22 @@ class AnswerEngine:
             return
         if not valid:
             why = f"大模型给出的{removed}条引用均不在证据原文中" if removed else "大模型未给出引用"
-            yield from self._fallback(q, hits, trace_id, why, started)
+            yield from self._fallback(q, ctx, ranked, trace_id, why, started)
             return
         yield self._final(
             Answer(**base, answer=reply.answer, refused=False, citations=valid), started
         )
 
     def _fallback(
-        self, q: str, hits: list[Hit], trace_id: str, reason: str, started: float
+        self,
+        q: str,
+        ctx: QuestionContext,
+        ranked: list[Scored],
+        trace_id: str,
+        reason: str,
+        started: float,
     ) -> Iterator[AnswerEvent]:
-        answer = self._extractive(q, hits, trace_id, fallback=reason)
+        answer = self._extractive(q, ctx, ranked, trace_id, fallback=reason)
         answer.prompt = self.prompt.ref
         yield AnswerEvent(type="delta", text="\n" + answer.answer)
         yield self._final(answer, started)
@@ -269,6 +335,22 @@ class AnswerEngine:
                 Citation(doc_title=h.doc_title, article=h.article, quote=quote, chunk_id=h.chunk_id)
             )
         return valid, removed
+
+
+def _load_model(kind, path: Path):
+    """A shipped model file, or None (with a warning) when missing or stale.
+
+    Without the reranker answers follow the first-stage order; without the gate only the
+    explicit refusal rules apply.
+    """
+    if not path.is_file():
+        log.warning("no model at %s: falling back", path)
+        return None
+    try:
+        return kind.load(path)
+    except (ValueError, KeyError) as exc:
+        log.warning("model %s unusable (%s): falling back", path, exc)
+        return None
 
 
 def _strip_fences(raw: str) -> str:

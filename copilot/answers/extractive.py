@@ -1,89 +1,61 @@
-"""Extractive answers: the best evidence quoted verbatim, with its article."""
+"""Extractive answers: a one-line conclusion, the 款/项 that answers quoted verbatim, then
+related articles as a list."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 
+from copilot.answers.candidates import QuestionContext
+from copilot.answers.conclusion import conclusion
 from copilot.answers.models import Citation
+from copilot.answers.rerank import Scored
 from retrievers.models import Hit
-from retrievers.splitters import split_sentences
 
-# An article this short is quoted whole: officials want the full rule, not a fragment.
-WHOLE_ARTICLE_CHARS = 220
-MAX_QUOTE_CHARS = 260
-
-
-_AMOUNT = re.compile(
-    r"[\d零一二三四五六七八九十百千万两]+\s*(?:元|日|天|年|个月|月|小时|倍|%|％|人|次|米|户|分)"
-)
-NUMERIC_QUESTION = re.compile(r"多少|几|多长|多久|多大|多高|好多|罚多|期限|时限")
-
-
-def _score(sentence: str, terms: set[str], numeric: bool) -> float:
-    score = sum(len(t) for t in terms if t in sentence)
-    if numeric and _AMOUNT.search(sentence):
-        # "罚多少" is answered by the sentence with the amount, not the one that
-        # repeats the question's nouns.
-        score += 6
-    return score / (1 + len(sentence) / 200)
-
-
-def best_span(
-    text: str, terms: set[str], numeric: bool = False, whole_chars: int = WHOLE_ARTICLE_CHARS
-) -> str:
-    """The verbatim span of ``text`` that best covers the question terms."""
-    text = text.strip()
-    if len(text) <= whole_chars:
-        return text
-    sentences = [s for s in split_sentences(text) if s.strip()]
-    best, best_score = sentences[0], -1.0
-    for i in range(len(sentences)):
-        # Windows of one or two sentences: a rule and its penalty often sit side by side.
-        for j in (i + 1, i + 2):
-            span = "".join(sentences[i:j])
-            if len(span) > MAX_QUOTE_CHARS and j > i + 1:
-                continue
-            score = _score(span, terms, numeric)
-            if score > best_score:
-                best, best_score = span, score
-    return best.strip()[:MAX_QUOTE_CHARS].strip()
-
-
-def cite(hit: Hit, quote: str) -> Citation:
-    return Citation(
-        doc_title=hit.doc_title, article=hit.article, quote=quote, chunk_id=hit.chunk_id
-    )
+RELATED_QUOTE_CHARS = 90
+_CUT = re.compile(r"[，；。：,;:]")
 
 
 def where(source: Citation | Hit) -> str:
-    """《标题》第X条 for a citation or a search hit."""
-    return f"《{source.doc_title}》{source.article or ''}"
+    """《标题》第X条 (with 第N款第M项 for a citation that quotes a unit)."""
+    unit = getattr(source, "unit", None) or ""
+    return f"《{source.doc_title}》{source.article or ''}{unit}"
+
+
+def shorten(text: str, limit: int = RELATED_QUOTE_CHARS) -> str:
+    """A verbatim prefix of ``text`` ending at a clause boundary, at most ``limit`` chars."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    cuts = [m.end() for m in _CUT.finditer(head)]
+    return head[: cuts[-1] - 1] if cuts and cuts[-1] > limit // 3 else head
+
+
+def citation_of(scored: Scored, short: bool = False) -> Citation:
+    cand = scored.candidate
+    quote = shorten(scored.quote.text) if short else scored.quote.text
+    return Citation(
+        doc_title=cand.doc_title,
+        article=cand.article,
+        unit=scored.quote.label or None,
+        quote=quote,
+        chunk_id=cand.hits[0].chunk_id,
+    )
 
 
 def extractive_answer(
-    terms: set[str], hits: Sequence[Hit], numeric: bool = False, max_citations: int = 3
+    ctx: QuestionContext, ranked: Sequence[Scored], max_related: int = 3
 ) -> tuple[str, list[Citation]]:
-    """Answer text and citations from the top hits (distinct articles).
-
-    The first article is quoted at length; the others, shown as related provisions, by
-    their best sentence only, since without a model the engine cannot tell which of
-    close candidates the question meant.
-    """
-    citations: list[Citation] = []
-    seen: set[tuple[str, str | None]] = set()
-    for hit in hits:
-        key = (hit.doc_title, hit.article)
-        if key in seen:
-            continue
-        seen.add(key)
-        whole = WHOLE_ARTICLE_CHARS if not citations else 80
-        citations.append(cite(hit, best_span(hit.text, terms, numeric, whole)))
-        if len(citations) == max_citations:
-            break
-    if not citations:
+    """Answer text and citations: the first article's unit at length, others as a list."""
+    if not ranked:
         return "", []
-    lines = [f"根据{where(citations[0])}：“{citations[0].quote}”"]
-    if len(citations) > 1:
-        lines.append("相关条文：" + "；".join(f"{where(c)}“{c.quote}”" for c in citations[1:]))
-    return "\n".join(lines), citations
+    first = citation_of(ranked[0])
+    related = [citation_of(s, short=True) for s in ranked[1 : 1 + max_related]]
+    lines = []
+    if line := conclusion(ctx, first.quote):
+        lines.append(line)
+    lines.append(f"依据{where(first)}：“{first.quote}”")
+    if related:
+        lines.append("相关条文：")
+        lines += [f"- {where(c)}：“{c.quote}”" for c in related]
+    return "\n".join(lines), [first, *related]

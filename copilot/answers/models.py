@@ -6,12 +6,27 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+QUOTE_GAP = "……"
+
 
 class Citation(BaseModel):
     doc_title: str
     article: str | None
-    quote: str = Field(description="A verbatim span of the cited chunk (checked in code).")
+    unit: str | None = Field(
+        default=None, description="The 款/项 quoted inside the article, e.g. 第一款第二项."
+    )
+    quote: str = Field(
+        description="Verbatim text of the article (checked in code); an item is quoted after "
+        "its paragraph's lead-in, the two joined by ……."
+    )
     chunk_id: str
+
+
+def quote_is_verbatim(quote: str, article_text: str) -> bool:
+    """Every ……-separated segment of ``quote`` occurs in the text, line breaks aside."""
+    flat = "".join(article_text.split())
+    segments = ["".join(s.split()) for s in quote.split(QUOTE_GAP)]
+    return all(s and s in flat for s in segments)
 
 
 class Answer(BaseModel):

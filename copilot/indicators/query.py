@@ -68,6 +68,12 @@ _QUANTITY = (
     "程度",
     "水平",
 )
+# Comparisons and rankings however they are worded: 比…多吗, 哪个多, 多不多, 更高, 相比.
+_COMPARISON = re.compile(
+    r"比.{1,12}?(?:多|少|高|低|大|小|严重|年轻|老)|更(?:多|少|高|低|大|小|严重)|相比|差距|差多少"
+    r"|(?:多|高|大|少|低)不(?:多|高|大|少|低)|哪(?:个|一个|边|里|家)?.{0,8}(?:多|少|高|低|大|小)"
+    r"|谁.{0,6}(?:多|少|高|低|大|小)|排(?:前|后|第|名)|靠前|靠后|对比"
+)
 _POLICY_CUE = re.compile(r"《|条例|办法|法律|法规|规定|第[一二三四五六七八九十百零\d]+条|罚款|处罚")
 _CITY = ("全市", "重庆市", "全重庆", "重庆全市", "重庆", "合计", "总共", "一共", "全部区县")
 
@@ -140,16 +146,21 @@ def parse_indicator_question(text: str, store: IndicatorStore) -> IndicatorQuery
     if _POLICY_CUE.search(text):
         return None
     ind = store.library.find_in_text(text)
-    if ind is None or not any(w in text for w in _QUANTITY):
+    if ind is None or not (any(w in text for w in _QUANTITY) or _COMPARISON.search(text)):
         return None
     regions = [d.name for d in store.hierarchy.find_districts(text)]
     superlative = any(w in text for w in _SUPERLATIVE)
-    order = "asc" if any(w in text for w in _ASC) else "desc"
+    # 少数民族, 少儿 and 多少 name things or ask amounts; they are not "fewer".
+    cues = re.sub(r"少数民族|少年|少儿|多少|比重|比例", "", text)
+    asks_low = re.search(
+        r"(?:哪|谁).{0,8}(?:少|低|小|轻)|更(?:少|低|小)|比.{1,12}?(?:少|低|小)", cues
+    )
+    order = "asc" if any(w in text for w in _ASC) or asks_low else "desc"
     if len(regions) >= 2:
         kind: Kind = "compare"
     elif len(regions) == 1:
         kind = "value"
-    elif superlative or re.search(r"哪(个|一个|些)(区|县)", text):
+    elif superlative or re.search(r"哪(个|一个|些)(区|县)", text) or _COMPARISON.search(text):
         kind = "rank"
     elif any(w in text for w in _CITY):
         kind = "total"
@@ -214,8 +225,16 @@ def run_indicator_query(query: IndicatorQuery, store: IndicatorStore) -> Indicat
             answer = f"{r.region_name}{ind.name}为{r.display}{when}{_status_note(r)}。"
         else:
             ranked = sorted(rows, key=lambda r: -r.value)
+            if query.order == "asc":
+                ranked.reverse()
             parts = "，".join(f"{r.region_name}{r.display}" for r in rows)
-            answer = f"{ind.name}：{parts}；{ranked[0].region_name}更高{when}。"
+            count = ind.unit in ("人", "户")
+            word = (
+                ("更少" if count else "更低")
+                if query.order == "asc"
+                else ("更多" if count else "更高")
+            )
+            answer = f"{ind.name}：{parts}；{ranked[0].region_name}{word}{when}。"
             rows = ranked
         return IndicatorResult(**base, rows=rows, answer=answer)
 
