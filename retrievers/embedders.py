@@ -319,6 +319,11 @@ class CachedEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([known[t] for t in texts]).astype(np.float32)
 
+    def forget_queries(self) -> None:
+        """Drop remembered question vectors (benchmarks measure cold questions)."""
+        with self._recent_lock:
+            self._recent_queries.clear()
+
     def embed_passages(self, texts: Sequence[str], progress=None) -> np.ndarray:
         """Embed passages, computing only cache misses, in batches; ``progress(n)`` per batch."""
         keys = [text_key(self.name, t) for t in texts]
