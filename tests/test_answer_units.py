@@ -11,7 +11,7 @@ from copilot.answers.conclusion import conclusion
 from copilot.answers.models import quote_is_verbatim
 from copilot.answers.provisions import chinese_number, split_provisions
 from copilot.answers.regulation_names import RegulationNames
-from copilot.answers.slots import question_slot, span_has_slot
+from copilot.answers.slots import question_slot, span_has_slot, states_asked_figure
 from copilot.settings import Settings
 
 GAS_60 = (
@@ -144,3 +144,26 @@ def test_quotes_are_verbatim_across_line_breaks_and_the_lead_in_gap():
     unit = split_provisions(GAS_60)[1]
     assert quote_is_verbatim(f"{unit.lead}……{unit.text}", GAS_60)
     assert not quote_is_verbatim("对天然气居民用户处五百元罚款", GAS_60)
+
+
+@pytest.mark.parametrize(
+    ("question", "slot"),
+    [
+        ("失业保险金每个月能领好多？", "amount"),
+        ("要在好多天之内去申请注销登记？", "time"),
+        ("街道河长巡河频次由谁来确定？", "who"),
+    ],
+)
+def test_dialect_and_who_first_slots(question, slot):
+    assert question_slot(question) == slot
+
+
+def test_a_fine_does_not_state_a_benefit_amount():
+    fine = "违反规定的，处五千元以上三万元以下罚款。"
+    assert not states_asked_figure(fine, "失业保险金每个月能领好多钱？", "amount")
+    assert states_asked_figure(fine, "不按规定做会被罚多少钱？", "amount")
+
+
+def test_a_period_word_is_not_a_time_limit():
+    assert not states_asked_figure("许可期限届满后，应当停止经营。", "有效期是多长时间？", "time")
+    assert states_asked_figure("应当自受理之日起十五个工作日内作出决定。", "几天内处理？", "time")

@@ -9,12 +9,12 @@ says how likely the top article answers; below the calibrated threshold the engi
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
 
 from copilot.answers.candidates import QuestionContext
+from copilot.answers.linear_model import LinearModel
 from copilot.answers.rerank import Scored
 
 SLOTS = ("amount", "time", "who", "permission", "penalty", "procedure", "general")
@@ -59,28 +59,21 @@ def answerability_features(ctx: QuestionContext, ranked: Sequence[Scored]) -> di
     return out
 
 
-class AnswerabilityModel:
-    """Logistic model: probability that the top candidate answers the question."""
-
-    def __init__(self, mean, scale, coef, intercept: float, threshold: float) -> None:
-        self.mean, self.scale, self.coef = mean, scale, coef
-        self.intercept = intercept
-        self.threshold = threshold
+class AnswerabilityModel(LinearModel):
+    """Probability that the top candidate answers the question, and the refusal threshold."""
 
     @classmethod
-    def load(cls, path: Path) -> AnswerabilityModel:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data["features"] != ANSWERABILITY_FEATURES:
-            raise ValueError(f"{path} was trained on other features; retrain it")
-        return cls(data["mean"], data["scale"], data["coef"], data["intercept"], data["threshold"])
+    def load(  # type: ignore[override]
+        cls, path: Path, features: list[str] = ANSWERABILITY_FEATURES
+    ) -> AnswerabilityModel:
+        model = cls(LinearModel.load(path, features).data)
+        model.threshold = float(model.data["threshold"])
+        return model
+
+    threshold: float = 0.5
 
     def probability(self, values: dict[str, float]) -> float:
-        z = self.intercept
-        for name, m, s, w in zip(
-            ANSWERABILITY_FEATURES, self.mean, self.scale, self.coef, strict=True
-        ):
-            z += w * (values[name] - m) / s
-        return 1.0 / (1.0 + math.exp(-z))
+        return 1.0 / (1.0 + math.exp(-self.score(values)))
 
     def answerable(self, values: dict[str, float]) -> bool:
         return self.probability(values) >= self.threshold

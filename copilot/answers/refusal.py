@@ -20,6 +20,7 @@ from copilot.answers.candidates import QuestionContext
 from copilot.answers.extractive import shorten
 from copilot.answers.regulation_names import RegulationNames
 from copilot.answers.rerank import Scored, slot_description
+from copilot.answers.slots import states_asked_figure
 from retrievers.knowledge_base import KnowledgeBase
 
 _ARTICLE = re.compile(r"第([零〇一二三四五六七八九十百千两\d]+)条")
@@ -117,7 +118,9 @@ class RefusalPolicy:
             year = m.group(1) or m.group(0)
             if year not in evidence:
                 return self._found_instead(first, f"{year}的具体标准或数额")
-        if ctx.slot in STRICT_SLOTS and not any(s.quote.has_slot for s in ranked[:SLOT_DEPTH]):
+        if ctx.slot in STRICT_SLOTS and not any(
+            states_asked_figure(s.quote.text, question, ctx.slot) for s in ranked[:SLOT_DEPTH]
+        ):
             return self._found_instead(first, slot_description(ctx.slot))
         if self.gate is not None and not self.gate.answerable(answerability_features(ctx, ranked)):
             missing = slot_description(ctx.slot) if ctx.slot != "general" else "所问的具体事项"

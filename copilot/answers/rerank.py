@@ -11,7 +11,6 @@ the development questions; shipped as a small JSON file of weights.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Sequence
@@ -22,6 +21,7 @@ from typing import Protocol
 import numpy as np
 
 from copilot.answers.candidates import Candidate, QuestionContext, TermStats, article_number
+from copilot.answers.linear_model import LinearModel
 from copilot.answers.quoting import Quote, best_quote, coverage, unit_text
 from copilot.answers.slots import SLOT_ZH, slot_vector
 
@@ -204,35 +204,12 @@ def _slot_in(slots: dict[str, float], slot: str) -> bool:
     return bool(key and slots[key])
 
 
-class RerankModel:
-    """Standardised features, one weight each, and a bias: the shipped logistic model."""
-
-    def __init__(
-        self,
-        features: list[str],
-        mean: list[float],
-        scale: list[float],
-        coef: list[float],
-        intercept: float,
-    ) -> None:
-        self.features = features
-        self.mean = mean
-        self.scale = scale
-        self.coef = coef
-        self.intercept = intercept
+class RerankModel(LinearModel):
+    """The shipped reranker (``data/models/answer_reranker.json``)."""
 
     @classmethod
-    def load(cls, path: Path) -> RerankModel:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data["features"] != FEATURES:
-            raise ValueError(f"{path} was trained on other features; retrain the reranker")
-        return cls(data["features"], data["mean"], data["scale"], data["coef"], data["intercept"])
-
-    def score(self, values: dict[str, float]) -> float:
-        z = self.intercept
-        for name, m, s, w in zip(self.features, self.mean, self.scale, self.coef, strict=True):
-            z += w * (values[name] - m) / s
-        return z
+    def load(cls, path: Path, features: list[str] = FEATURES) -> RerankModel:  # type: ignore[override]
+        return cls(LinearModel.load(path, features).data)
 
 
 class UnitEmbedder(Protocol):

@@ -186,7 +186,7 @@ def ranked_by(e: Example, model: Linear) -> list[Scored]:
     return out
 
 
-def _threshold(probs: np.ndarray, answerable: np.ndarray, min_precision: float = 0.9) -> float:
+def _threshold(probs: np.ndarray, answerable: np.ndarray, min_precision: float = 0.95) -> float:
     """The highest-recall probability cut whose refusals are at least ``min_precision`` right.
 
     A wrong refusal costs an official an answer the corpus has, so precision comes first;

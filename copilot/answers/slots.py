@@ -45,11 +45,16 @@ PROCEDURE_SPAN = re.compile(r"申请|提交|材料|审核|审批|登记|备案|�
 
 _Q_AMOUNT = re.compile(
     r"多少钱|罚多少|罚好多|好多钱|多少元|金额|标准是多少|补贴多少|补助多少|多少|几成|百分之几"
+    r"|好多|几多|几倍"
     r"|几个人|几名|几户|比例|占比|多大|多宽|多高|几米|几倍|多少人"
 )
 _Q_TIME = re.compile(
     r"几天|几日|多少天|多少日|多久|多长时间|多长|几个月|几年|多少年|期限|时限|什么时候|何时"
     r"|哪天|最晚|最迟|提前|几小时|多少小时|频次|多频繁|间隔|每隔|一年几次|多久一次|有效期"
+    r"|好多天|好多年|好多个月|好多小时|好久"
+)
+_Q_WHO_FIRST = re.compile(
+    r"由谁|谁来|谁负责|谁决定|谁确定|谁批准|谁审批|哪个部门(?:来)?(?:定|确定|决定|批准)"
 )
 _Q_WHO = re.compile(
     r"谁|哪个部门|哪些部门|哪个单位|哪家|找哪|归哪|由哪|什么部门|哪级|主管部门|哪个机关|哪里管"
@@ -72,6 +77,8 @@ def question_slot(question: str) -> Slot:
     a time, "谁负责" a body; yes/no questions about penalties come before permission
     ("会被罚吗" is answered by a penalty clause, "能不能" by a rule).
     """
+    if _Q_WHO_FIRST.search(question):
+        return "who"  # "频次由谁来确定" asks who decides, not how often
     if _Q_TIME.search(question):
         return "time"
     if _Q_AMOUNT.search(question):
@@ -156,3 +163,30 @@ def focus_coverage(span: str, slot: Slot, focus: Sequence[str]) -> float:
         if sentence and span_has_slot(sentence, slot):
             best = max(best, sum(1 for w in focus if w in sentence) / len(focus))
     return best
+
+
+# What counts as stating a figure when a question asks for one (stricter than the
+# feature patterns above): money needs 元 or a share, a time needs a number of days,
+# months... or a fixed period; a fine answers only a question about fines.
+_Q_MONEY = re.compile(r"钱|费|价|补贴|补助|奖|工资|薪|金|罚|赔")
+_MONEY_FIGURE = re.compile(rf"{_NUM}\s*(?:元|万元|倍)|百分之|{_NUM}\s*[%％]|[三四五六七八九十]分之")
+_TIME_FIGURE = re.compile(
+    rf"{_NUM}\s*(?:个)?(?:工作日|日|天|小时|个月|月|年|周|星期|分钟)|每(?:年|季度|月|半年|周)|立即|即时"
+)
+_FINE_SENTENCE = re.compile(r"罚款|罚金|处以|没收")
+
+
+def states_asked_figure(span: str, question: str, slot: Slot) -> bool:
+    """Whether a sentence of ``span`` states the kind of figure the question asks for."""
+    asks_fine = bool(_Q_PENALTY.search(question))
+    for sentence in _SENTENCE_END.split(span.replace("……", "。")):
+        if slot == "time" and _TIME_FIGURE.search(sentence):
+            return True
+        if slot != "amount":
+            continue
+        if not asks_fine and _FINE_SENTENCE.search(sentence):
+            continue  # a fine's amount does not answer "what does the benefit pay"
+        pattern = _MONEY_FIGURE if _Q_MONEY.search(question) else AMOUNT_SPAN
+        if pattern.search(sentence):
+            return True
+    return False
