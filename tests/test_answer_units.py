@@ -66,6 +66,7 @@ def test_article_numbers_read_from_labels(label, n):
         ("燃气条例对入户安检有啥子规定", "重庆市天然气管理条例"),
         ("低保条例规定哪些人能申请", "重庆市城乡居民最低生活保障条例"),
         ("安全生产法第几条讲了培训", "中华人民共和国安全生产法"),
+        ("烟花爆竹条例里说，在禁放区放炮罚好多？", "重庆市燃放烟花爆竹管理条例"),
         ("《重庆市消防条例》第十条", "重庆市消防条例"),
     ],
 )
@@ -152,6 +153,8 @@ def test_quotes_are_verbatim_across_line_breaks_and_the_lead_in_gap():
         ("失业保险金每个月能领好多？", "amount"),
         ("要在好多天之内去申请注销登记？", "time"),
         ("街道河长巡河频次由谁来确定？", "who"),
+        ("我去参加抢险救援那几天，单位能不能扣我工资？", "permission"),
+        ("评标专家到多少岁就要退出专家库？", "amount"),
     ],
 )
 def test_dialect_and_who_first_slots(question, slot):

@@ -156,7 +156,8 @@ class RegulationNames:
             return (name,)
         subject, kind = split_kind(_strip_prefix(name))
         for colloquial, formal in self.synonyms.items():
-            subject = subject.replace(colloquial, formal)
+            if formal not in subject:  # 烟花爆竹 already says what 烟花 stands for
+                subject = subject.replace(colloquial, formal)
         plain = subject.replace("管理", "")
         if len(plain) < 2:
             return ()

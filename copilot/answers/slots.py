@@ -26,7 +26,7 @@ SLOT_ZH: dict[str, str] = {
 _NUM = r"[\d零〇一二三四五六七八九十百千万两半]+"
 # Amounts: money, shares, counts of people or households, areas, multiples.
 AMOUNT_SPAN = re.compile(
-    rf"{_NUM}\s*(?:元|万元|倍|%|％|分之|人|户|名|平方米|米|公里|辆|个|台|次|分贝)"
+    rf"{_NUM}\s*(?:元|万元|倍|%|％|分之|人|户|名|平方米|米|公里|辆|个|台|次|分贝|学时|课时|学分|周岁|岁|吨|亩|公顷)"
     r"|百分之[零一二三四五六七八九十百]+|[三四五六七八九十]分之[一二三四五六七八九十]"
 )
 FINE_SPAN = re.compile(r"罚款|没收|吊销|拘留|警告|处分|处以|罚金|暂扣")
@@ -58,7 +58,7 @@ _Q_WHO_FIRST = re.compile(
 )
 _Q_WHO = re.compile(
     r"谁|哪个部门|哪些部门|哪个单位|哪家|找哪|归哪|由哪|什么部门|哪级|主管部门|哪个机关|哪里管"
-    r"|哪个管|归谁|负责部门|责任主体|哪方"
+    r"|哪个管|归谁|负责部门|责任主体|哪方|哪一级"
 )
 _Q_PENALTY = re.compile(r"罚|处罚|处分|追究|法律责任|拘留|没收|吊销|后果|遭")
 _Q_PERMISSION = re.compile(
@@ -70,6 +70,10 @@ _Q_PROCEDURE = re.compile(
 )
 
 
+# "那几天", "十几个人", "好几次" describe, they do not ask.
+_NOT_ASKING = re.compile(r"[那这]几|[十百千万]几|好几|几十|几百|几千")
+
+
 def question_slot(question: str) -> Slot:
     """The kind of fact a question asks for; ``general`` when no slot is clear.
 
@@ -79,6 +83,7 @@ def question_slot(question: str) -> Slot:
     """
     if _Q_WHO_FIRST.search(question):
         return "who"  # "频次由谁来确定" asks who decides, not how often
+    question = _NOT_ASKING.sub("", question)
     if _Q_TIME.search(question):
         return "time"
     if _Q_AMOUNT.search(question):

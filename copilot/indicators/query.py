@@ -116,8 +116,12 @@ class IndicatorResult(BaseModel):
 
 
 def _ordinal(text: str) -> int:
-    if m := re.search(r"第([一二两三四五六七八九十]|\d+)(?:高|多|大|低|少|小|名|位)", text):
-        g = m.group(1)
+    if m := re.search(
+        r"第([一二两三四五六七八九十]|\d+)(?:高|多|大|低|少|小|名|位)"
+        r"|排(?:在)?(?:全市|全重庆)?第([一二两三四五六七八九十]|\d+)",
+        text,
+    ):
+        g = m.group(1) or m.group(2)
         return int(g) if g.isdigit() else _CN_ORDINAL[g]
     return 1
 
