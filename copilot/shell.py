@@ -34,7 +34,7 @@ ROUTE_COMMAND = "/route"
 ROUTE_WORD = "事件"
 _SEPARATORS = " \t\u3000:：,，"
 
-POLICY_EXAMPLES = ("居民在楼道堆放杂物，物业能罚款吗？", "燃气公司上门安检不让进屋会被罚款吗")
+POLICY_EXAMPLES = ("燃气公司上门安检不让进屋会被罚款吗", "物业条例规定，业主大会要提前几天通知？")
 INDICATOR_EXAMPLES = ("渝中区65岁以上人口占比多少？", "哪个区县老龄化程度最高？")
 ROUTE_EXAMPLES = (
     "事件 渝北区两路街道空港大道有个井盖不见了",

@@ -45,7 +45,7 @@ def print_answer_stream(services: Services, question: str, console: Console = ou
         console.print("[dim]引用 citations:[/dim]")
         for i, c in enumerate(final.citations, 1):
             console.print(
-                f"[dim]  [{i}] 《{c.doc_title}》{c.article or ''}  ({c.chunk_id})[/dim]",
+                f"[dim]  [{i}] 《{c.doc_title}》{c.article or ''}{c.unit or ''}  ({c.chunk_id})[/dim]",
                 highlight=False,
                 soft_wrap=True,
             )

@@ -93,7 +93,7 @@ def test_a_session_with_only_help_and_empty_lines_never_answers():
     shell.run(lambda: next(lines))
     text = buf.getvalue()
     assert answers.calls == 0
-    assert "居民在楼道堆放杂物，物业能罚款吗？" in text and "/route" in text
+    assert "燃气公司上门安检不让进屋会被罚款吗" in text and "/route" in text
     assert text.rstrip().endswith("再见。")
 
 
@@ -129,7 +129,7 @@ def test_piped_session_help_lists_examples_and_empty_lines_do_nothing(bundled_kb
     assert lines[0] == "问> 帮助"
     help_block = "\n".join(lines)
     for example in (
-        "居民在楼道堆放杂物，物业能罚款吗？",  # policy
+        "燃气公司上门安检不让进屋会被罚款吗",  # policy
         "渝中区65岁以上人口占比多少？",  # indicator
         "事件 渝北区两路街道空港大道有个井盖不见了",  # routing with a prefix
         "/route",
