@@ -29,6 +29,7 @@ _PENALTY = re.compile(r"罚款|处以|没收|吊销|拘留|警告|处分|追究.
 _PROHIBIT = re.compile(r"禁止|不得|严禁")
 _DUTY = re.compile(r"应当|必须|负责")
 _DEFINE = re.compile(r"是指|本条例所称|本办法所称|本法所称|含义")
+_CROSS_REF = re.compile(r"(?:本条例|本办法|本法)第([零〇一二三四五六七八九十百千两]+)条")
 _ASKS_FINE = re.compile(r"罚|处罚|处分|后果|法律责任|怎么处理|咋个处理")
 _GENERAL = re.compile(r"为了|根据.{0,40}制定本|适用本|施行|自.{0,20}起施行")
 
@@ -81,6 +82,8 @@ FEATURES = [
     "slot_focus",
     "q_fine_x_fine",
     "q_fine_x_no_fine",
+    "q_fine_x_refers",
+    "q_rule_x_referenced",
 ]
 
 
@@ -125,6 +128,21 @@ def pool_features(
         row["doc_share"] = docs.count(cand.doc_id) / len(pool)
         row["quote_is_item"] = float(bool(quote.provision and quote.provision.is_item))
         row["slot_focus"] = quote.slot_focus
+    # A penalty article names the duty it punishes ("违反本条例第四十一条第二款规定"):
+    # a question about the fine wants the former, one about the rule the latter.
+    in_pool = {(c.doc_id, c.article) for c in pool if c.article}
+    refers = [
+        {(c.doc_id, f"第{n}条") for n in _CROSS_REF.findall(c.text)}
+        & in_pool - {(c.doc_id, c.article)}
+        for c in pool
+    ]
+    referenced = set().union(*refers) if refers else set()
+    asks_fine = bool(_ASKS_FINE.search(ctx.question))
+    for row, cand, ref in zip(rows, pool, refers, strict=True):
+        row["q_fine_x_refers"] = float(asks_fine and bool(ref))
+        row["q_rule_x_referenced"] = float(
+            not asks_fine and (cand.doc_id, cand.article) in referenced
+        )
     for key in ("cover", "cover_quote", "pool_cover"):
         top = max((r[key] for r in rows), default=0.0) or 1.0
         for r in rows:
