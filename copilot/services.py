@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel
 
 from copilot.answers.engine import AnswerEngine
+from copilot.answers.provisions import split_provisions
 from copilot.catalogue import Catalogue
+from copilot.dispositions.adapter import needs_order, new_work_order
+from copilot.dispositions.draft import BasisQuote, draft_disposition
 from copilot.events.classifier import EventClassifier
 from copilot.events.letters import LetterClassifier
 from copilot.events.message_type import MessageTypeClassifier
@@ -18,7 +24,21 @@ from copilot.knowledge import build_knowledge_base
 from copilot.llm.base import LLMBackend
 from copilot.llm.factory import build_llm
 from copilot.settings import Settings
+from copilot.work_orders.schemas import WorkOrderOut
+from copilot.work_orders.states import State
+from copilot.work_orders.store import SqlWorkOrderStore, WorkOrderStore
 from retrievers.knowledge_base import KnowledgeBase
+
+BASIS_FROM_RETRIEVAL = 2
+MAX_BASIS = 3
+Decision = Literal["approve", "return", "reject"]
+
+
+class Disposition(BaseModel):
+    """What submitting an event gives back: its route, and the pending order if it is one."""
+
+    decision: RouteDecision
+    order: WorkOrderOut | None
 
 
 @dataclass
@@ -30,6 +50,7 @@ class Services:
     llm: LLMBackend | None
     answers: AnswerEngine
     _router: EventRouter | None = field(default=None, repr=False)
+    _orders: WorkOrderStore | None = field(default=None, repr=False)
 
     @property
     def router(self) -> EventRouter:
@@ -66,8 +87,65 @@ class Services:
             )
         return decision
 
+    @property
+    def orders(self) -> WorkOrderStore:
+        """The work-order store the settings choose (SQLite by default), opened on first use."""
+        if self._orders is None:
+            self._orders = SqlWorkOrderStore.from_url(self.settings.resolved_database_url)
+        return self._orders
+
+    def submit_event(
+        self, text: str, reporter: str, idempotency_key: str, reporter_grid: str | None = None
+    ) -> Disposition:
+        """Route → draft → a work order waiting for approval (the same order on a retry).
+
+        A message that needs no order (a consultation answered directly, praise, noise)
+        gets its route and no order.
+        """
+        decision = self.route(text, reporter_grid, answer_consultations=False)
+        if not needs_order(decision):
+            return Disposition(decision=decision, order=None)
+        catalogue = self.router.catalogue
+        entry = catalogue.by_id.get(decision.event_type or "")
+        hours = entry.deadline_hours.get(decision.urgency or "一般") if entry else None
+        draft = draft_disposition(decision, text, self._legal_basis(text, decision), hours)
+        new = new_work_order(decision, text, idempotency_key, catalogue, draft)
+        return Disposition(decision=decision, order=self.orders.create(new, actor=reporter))
+
+    def _legal_basis(self, text: str, decision: RouteDecision) -> list[BasisQuote]:
+        """The catalogue's articles for the type, else the reranker's confident picks."""
+        basis: list[BasisQuote] = []
+        for ref in decision.legal_basis:
+            docs = [d for d in self.kb.documents() if d.title == ref.doc_title]
+            text_of = self.kb.article_text(docs[0].doc_id, ref.article) if docs else ""
+            if text_of:
+                quote = "".join(p.text for p in split_provisions(text_of))
+                basis.append(BasisQuote(doc_title=ref.doc_title, article=ref.article, quote=quote))
+        if basis:
+            return basis[:MAX_BASIS]
+        _, ranked = self.answers.rank(text)
+        return [
+            BasisQuote(
+                doc_title=s.candidate.doc_title, article=s.candidate.article, quote=s.quote.text
+            )
+            for s in ranked[:BASIS_FROM_RETRIEVAL]
+            if s.score > 0
+        ]
+
+    def decide(
+        self, order_id: int, action: Decision, actor: str, comment: str | None = None
+    ) -> WorkOrderOut:
+        """An official's decision on a pending order: approve (dispatch), return, reject."""
+        order = self.orders.get(order_id)
+        target = {"approve": State.DISPATCHED, "return": State.RETURNED, "reject": State.CANCELLED}
+        return self.orders.transition(
+            order_id, target[action], actor, order.version, comment=comment
+        )
+
     def close(self) -> None:
         self.kb.close()
+        if self._orders is not None:
+            self._orders.close()
 
 
 def build_services(

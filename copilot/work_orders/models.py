@@ -91,6 +91,9 @@ class WorkOrder(Base):
     village_code: Mapped[str | None] = mapped_column(String(24))
     grid_code: Mapped[str | None] = mapped_column(String(32))
     cooperating_units: Mapped[list[str]] = mapped_column(JsonType)
+    # The disposition behind the order (draft, routing reasons, legal basis): shown to the
+    # approver, never interpreted by the store.
+    details: Mapped[dict | None] = mapped_column(JsonType, nullable=True)
 
     state: Mapped[str] = mapped_column(String(20))
     # The catalogue's {"紧急": h, "较急": h, "一般": h}: kept so an edit of urgency or a

@@ -44,6 +44,9 @@ class NewWorkOrder(_Input):
     village_code: str | None = Field(default=None, max_length=24)
     grid_code: str | None = Field(default=None, max_length=32)
     cooperating_units: list[str] = Field(default_factory=list)
+    details: dict[str, Any] = Field(
+        default_factory=dict, description="Disposition draft, routing reasons, legal basis."
+    )
     deadline_hours: dict[Urgency, float]
     grace_hours: float = Field(default=0.0, ge=0)
     state: Literal[State.DRAFT, State.PENDING_APPROVAL] = State.DRAFT
@@ -132,6 +135,7 @@ class WorkOrderOut(BaseModel):
     village_code: str | None
     grid_code: str | None
     cooperating_units: list[str]
+    details: dict[str, Any] | None = None
     state: State
     deadline_hours: dict[Urgency, float]
     grace_hours: float

@@ -418,6 +418,7 @@ def _new_order(new: NewWorkOrder, oid: int, actor: str, now: datetime) -> WorkOr
         village_code=new.village_code,
         grid_code=new.grid_code,
         cooperating_units=list(new.cooperating_units),
+        details=dict(new.details) or None,
         state=State(new.state).value,
         deadline_hours=dict(new.deadline_hours),
         grace_hours=new.grace_hours,

@@ -1,0 +1,1 @@
+"""Dispositions: the draft an official approves, and the work order it becomes."""
