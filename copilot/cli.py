@@ -446,6 +446,48 @@ def route(
 
 
 @app.command()
+def dispose(
+    text: Annotated[str, typer.Argument(help="事件文本 event text")],
+    reporter_grid: Annotated[
+        str | None, typer.Option("--reporter-grid", help="Reporter's grid/village code.")
+    ] = None,
+    reporter: Annotated[str, typer.Option("--reporter", help="Who reports (audit).")] = "cli",
+    key: Annotated[
+        str | None, typer.Option("--key", help="Idempotency key; default: hash of the text.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Route an event, draft its disposition and file a work order waiting for approval."""
+    import hashlib
+
+    services = _services(quiet=as_json)
+    idem = key or "cli-" + hashlib.sha256(f"{reporter_grid}|{text}".encode()).hexdigest()[:32]
+    done = services.submit_event(text, reporter, idem, reporter_grid)
+    if as_json:
+        sys.stdout.write(done.model_dump_json(indent=2) + "\n")
+        return
+    print_route(done.decision)
+    if done.order is None:
+        out.print(f"无需派单（{done.decision.message_type}）。", highlight=False)
+        return
+    draft = done.order.details.get("draft", {}) if done.order.details else {}
+    out.print(
+        f"\n处置建议（草稿）— 工单 {done.order.order_no}，{done.order.state.label}", highlight=False
+    )
+    for section in ("事件概述", "事件定性", "责任单位", "办理时限"):
+        out.print(f"{section}：{draft.get(section, '')}", highlight=False, soft_wrap=True)
+    out.print("处置措施：", highlight=False)
+    for step in draft.get("处置措施", []):
+        out.print(f"  {step}", highlight=False, soft_wrap=True)
+    for b in draft.get("处置依据", []):
+        out.print(
+            f"依据《{b['doc_title']}》{b['article'] or ''}：“{b['quote']}”",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+@app.command()
 def shell() -> None:
     """交互式问答 Interactive session: policy and indicator questions, event routing; 帮助 for examples."""
     from copilot.shell import run_shell

@@ -248,3 +248,15 @@ def test_work_order_sub_apps_load_when_invoked(tmp_path):
     assert helped.exit_code == 0 and "sweep" in helped.output
     top = runner.invoke(app, ["--help"])
     assert "orders" in top.output and "时限管理" in top.output
+
+
+def test_dispose_json_files_a_pending_order_with_its_draft(bundled_env, monkeypatch, tmp_path):
+    monkeypatch.setenv("COPILOT_DATABASE_URL", f"sqlite:///{tmp_path / 'orders.db'}")
+    result = runner.invoke(app, ["dispose", "南岸区南坪街道有人占道摆摊，堵住了人行道", "--json"])
+    assert result.exit_code == 0, result.output
+    done = json.loads(result.stdout)
+    assert done["order"]["state"] == "pending_approval"
+    assert done["order"]["order_no"].startswith("WO-")
+    assert done["order"]["details"]["draft"]["处置措施"]
+    again = runner.invoke(app, ["dispose", "南岸区南坪街道有人占道摆摊，堵住了人行道", "--json"])
+    assert json.loads(again.stdout)["order"]["id"] == done["order"]["id"]  # same text, same key

@@ -61,7 +61,9 @@ def test_an_officials_decision_moves_the_order_on(services, action, state):
 
 
 def test_a_consultation_is_answered_not_ordered(services):
-    done = services.submit_event("请问重庆市低保怎么申请？", reporter="grid-1", idempotency_key="k-q")
+    done = services.submit_event(
+        "请问重庆市低保怎么申请？", reporter="grid-1", idempotency_key="k-q"
+    )
     assert done.order is None and done.decision.message_type == "咨询"
     with pytest.raises(NotAnEvent):
         draft = Draft(事件概述="x", 事件定性="x", 处置措施=["1. x"], 责任单位="x", 办理时限="x")
