@@ -29,7 +29,11 @@ if TYPE_CHECKING:
 # Sub-apps whose import is slow (the work-order store pulls in SQLAlchemy and Alembic,
 # ~1 s): listed in ``copilot --help`` from this table, imported only when invoked.
 _LAZY_APPS = {
-    "orders": ("copilot.work_orders.cli", "orders_app", "工单 work orders: list and show."),
+    "orders": (
+        "copilot.work_orders.cli",
+        "orders_app",
+        "工单 work orders: list, show, approve, return, reject.",
+    ),
     "sla": ("copilot.work_orders.cli", "sla_app", "时限管理 SLA: escalate overdue work orders."),
 }
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
 from pydantic import BaseModel
 
@@ -24,14 +23,13 @@ from copilot.knowledge import build_knowledge_base
 from copilot.llm.base import LLMBackend
 from copilot.llm.factory import build_llm
 from copilot.settings import Settings
+from copilot.work_orders.decisions import Decision, decide
 from copilot.work_orders.schemas import WorkOrderOut
-from copilot.work_orders.states import State
 from copilot.work_orders.store import SqlWorkOrderStore, WorkOrderStore
 from retrievers.knowledge_base import KnowledgeBase
 
 BASIS_FROM_RETRIEVAL = 2
 MAX_BASIS = 3
-Decision = Literal["approve", "return", "reject"]
 
 
 class Disposition(BaseModel):
@@ -133,14 +131,10 @@ class Services:
         ]
 
     def decide(
-        self, order_id: int, action: Decision, actor: str, comment: str | None = None
+        self, order: int | str, action: Decision, actor: str, comment: str | None = None
     ) -> WorkOrderOut:
         """An official's decision on a pending order: approve (dispatch), return, reject."""
-        order = self.orders.get(order_id)
-        target = {"approve": State.DISPATCHED, "return": State.RETURNED, "reject": State.CANCELLED}
-        return self.orders.transition(
-            order_id, target[action], actor, order.version, comment=comment
-        )
+        return decide(self.orders, order, action, actor, comment)
 
     def close(self) -> None:
         self.kb.close()

@@ -644,3 +644,22 @@ def test_cli_sweep_list_and_show(store, db_url):
 
     res = runner.invoke(app, ["orders", "show", "WO-19990101-000001", "--database-url", db_url])
     assert res.exit_code == 1
+
+
+def test_orders_cli_approves_then_refuses_an_illegal_decision(tmp_path):
+    from typer.testing import CliRunner
+
+    from copilot.work_orders.cli import orders_app
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    store = SqlWorkOrderStore.from_url(url)
+    order = store.create(new_order(state=State.PENDING_APPROVAL), actor="grid")
+    store.close()
+    runner = CliRunner()
+    ok = runner.invoke(
+        orders_app, ["approve", order.order_no, "--comment", "同意", "--database-url", url]
+    )
+    assert ok.exit_code == 0, ok.output
+    assert "已派单" in ok.output
+    bad = runner.invoke(orders_app, ["reject", str(order.id), "--database-url", url])
+    assert bad.exit_code == 1 and "illegal transition" in bad.output

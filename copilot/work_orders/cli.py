@@ -18,7 +18,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from copilot.settings import Settings
 from copilot.work_orders.deadlines import as_utc, utcnow
-from copilot.work_orders.errors import OrderNotFound
+from copilot.work_orders.decisions import Decision, decide
+from copilot.work_orders.errors import OrderNotFound, WorkOrderError
 from copilot.work_orders.schemas import OrderFilters, WorkOrderOut
 from copilot.work_orders.states import State
 from copilot.work_orders.store import CHINA_TZ, SqlWorkOrderStore
@@ -213,3 +214,41 @@ def show(
                 changed = ", ".join(k for k in (a.after or {}) if k not in _QUIET_FIELDS) or "—"
             table.add_row(_local(a.at), a.actor, a.action, states, changed)
         out.print(table)
+
+
+def _decision_command(action: Decision, verb: str, help_text: str):
+    def command(
+        ref: Annotated[str, typer.Argument(help="Order number (WO-…) or numeric id.")],
+        comment: Annotated[str | None, typer.Option("--comment", help="审批意见.")] = None,
+        actor: Annotated[str, typer.Option("--actor", help="Who decides (audit).")] = "cli",
+        database_url: DatabaseUrl = None,
+        as_json: AsJson = False,
+    ) -> None:
+        store = _open(database_url)
+        try:
+            order = decide(store, int(ref) if ref.isdigit() else ref, action, actor, comment)
+        except WorkOrderError as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from exc
+        finally:
+            store.close()
+        if as_json:
+            print(json.dumps(order.model_dump(mode="json"), ensure_ascii=False, indent=2))
+            return
+        out.print(f"{order.order_no} {verb}：{order.state.label}，期限 {_local(order.deadline_at)}")
+
+    command.__doc__ = help_text
+    return command
+
+
+_DECISIONS: tuple[tuple[Decision, str, str], ...] = (
+    (
+        "approve",
+        "已批准派单",
+        "批准 Approve a pending order: it is dispatched and its clock starts.",
+    ),
+    ("return", "已退回", "退回 Return a pending order's draft for rework (--comment says why)."),
+    ("reject", "已驳回", "驳回 Reject a pending order: it is cancelled."),
+)
+for _action, _verb, _help in _DECISIONS:
+    orders_app.command(_action)(_decision_command(_action, _verb, _help))
