@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from copilot.answers.models import Citation
 from copilot.catalogue import Catalogue, EventType, LegalBasis, MessageType, Tier, higher_tier
 from copilot.events.classifier import Classification, EventClassifier, TypeScore
+from copilot.events.untrusted import strip_instructions
 from copilot.gazetteer import Gazetteer, PlaceMatch, PlaceResolution
 from copilot.hierarchy import Division, Hierarchy
 
@@ -95,14 +96,21 @@ class EventRouter:
     def route(
         self, text: str, reporter_grid: str | None = None, event_id: str | None = None
     ) -> RouteDecision:
-        cls = self.classifier.classify(text)
+        report = strip_instructions(text)
+        cls = self.classifier.classify(report.text)
         if not cls.is_event:
-            return RouteDecision(
+            decision = RouteDecision(
                 id=event_id, is_event=False, message_type=cls.message_type, reasons=cls.reasons
             )
-        etype = self.catalogue.by_id[cls.event_type or ""]
-        res = self.gazetteer.resolve(text, reporter_code=reporter_grid)
-        return self._decide(event_id, cls, etype, res, reporter_grid)
+        else:
+            etype = self.catalogue.by_id[cls.event_type or ""]
+            res = self.gazetteer.resolve(report.text, reporter_code=reporter_grid)
+            decision = self._decide(event_id, cls, etype, res, reporter_grid)
+        if report.removed:
+            decision.reasons.append(
+                f"已忽略报告中{len(report.removed)}处疑似指令（报告内容只作为数据处理，不作为指令执行）"
+            )
+        return decision
 
     # -- location --------------------------------------------------------------------
     def _credible(self, res: PlaceResolution) -> list[PlaceMatch]:
