@@ -9,13 +9,12 @@ Sets are named by their file stem in ``evals/datasets`` (``policy_dev2``) or giv
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from copilot.services import Services, build_services
 from copilot.settings import Settings
 from evals.answer_metrics import score_answers
-from evals.datasets import DATASETS_DIR, load_jsonl
+from evals.datasets import DATASETS_DIR, load_jsonl, print_report
 from evals.retrieval_metrics import score_ranks
 
 DEV = {
@@ -40,9 +39,10 @@ def ranking(services: Services, cases: list[dict]) -> dict:
     first, second = [], []
     for case in cases:
         gold = (case["doc_title"], case["article"])
-        _, pool, _, _ = services.answers.candidate_features(case["question"])
         _, ranked = services.answers.rank(case["question"])
-        fused = [(c.doc_title, c.article) for c in pool]
+        # Each candidate keeps its first-stage rank: one search gives both orders.
+        by_first = sorted(ranked, key=lambda s: s.candidate.rank)
+        fused = [(s.candidate.doc_title, s.candidate.article) for s in by_first]
         reranked = [(s.candidate.doc_title, s.candidate.article) for s in ranked]
         first.append(fused.index(gold) + 1 if gold in fused else None)
         second.append(reranked.index(gold) + 1 if gold in reranked else None)
@@ -77,11 +77,7 @@ def main() -> None:
     services = build_services(settings, with_llm=False)
     ensure_bundled_index(services.kb, settings)
     report = evaluate(services, POSTFREEZE if args.postfreeze else DEV)
-    failures = report.pop("failures")
-    print(json.dumps(report, ensure_ascii=False, indent=1))
-    if args.out:
-        report["failures"] = failures
-        args.out.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    print_report(report, args.out)
 
 
 if __name__ == "__main__":

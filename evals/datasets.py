@@ -1,4 +1,4 @@
-"""Loading the bundled development sets."""
+"""Loading the bundled development sets, and writing a run's report."""
 
 from __future__ import annotations
 
@@ -32,3 +32,11 @@ def load_jsonl(path: Path) -> list[dict]:
 
 def load_retrieval_cases(path: Path | None = None) -> list[RetrievalCase]:
     return [RetrievalCase(**r) for r in load_jsonl(path or DATASETS_DIR / "retrieval_dev.jsonl")]
+
+
+def print_report(report: dict, out: Path | None = None) -> None:
+    """Print a report without its failures; with ``out``, write all of it as JSON."""
+    summary = {k: v for k, v in report.items() if k != "failures"}
+    print(json.dumps(summary, ensure_ascii=False, indent=1))
+    if out is not None:
+        out.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -11,7 +11,6 @@ the rubric when every criterion holds.
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from copilot.answers.models import quote_is_verbatim
 from copilot.dispositions.draft import Draft, tier_steps
 from copilot.services import Services, build_services
 from copilot.settings import Settings
-from evals.datasets import DATASETS_DIR, load_jsonl
+from evals.datasets import DATASETS_DIR, load_jsonl, print_report
 
 CRITERIA = (
     "sections",
@@ -115,11 +114,7 @@ def main() -> None:
         ensure_bundled_index(services.kb, settings)
         report = evaluate(services, load_jsonl(args.dataset))
         services.close()
-    failures = report.pop("failures")
-    print(json.dumps(report, ensure_ascii=False, indent=1))
-    if args.out:
-        report["failures"] = failures
-        args.out.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    print_report(report, args.out)
 
 
 if __name__ == "__main__":

@@ -18,13 +18,7 @@ class QueryRewriter:
     @classmethod
     def from_tsv(cls, path: Path) -> QueryRewriter:
         """Load ``phrase<TAB>replacement`` lines; ``#`` starts a comment."""
-        pairs: dict[str, str] = {}
-        for line in path.read_text(encoding="utf-8").splitlines():
-            line = line.split("#", 1)[0].rstrip()
-            if "\t" in line:
-                src, dst = line.split("\t", 1)
-                pairs[src.strip()] = dst.strip()
-        return cls(pairs)
+        return cls(read_pairs(path))
 
     def rewrite(self, query: str) -> str:
         """The query in statute vocabulary (unchanged when nothing matches)."""
@@ -32,3 +26,14 @@ class QueryRewriter:
         if self._pattern is None:
             return query
         return self._pattern.sub(lambda m: self._map[m.group(0)], query)
+
+
+def read_pairs(path: Path) -> dict[str, str]:
+    """``key<TAB>value`` lines of a lexicon file; ``#`` starts a comment, blanks are skipped."""
+    pairs: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].rstrip()
+        if "\t" in line:
+            key, value = line.split("\t", 1)
+            pairs[key.strip()] = value.strip()
+    return pairs

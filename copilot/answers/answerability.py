@@ -12,12 +12,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import get_args
 
 from copilot.answers.candidates import QuestionContext
 from copilot.answers.linear_model import LinearModel
 from copilot.answers.rerank import Scored
+from copilot.answers.slots import Slot
 
-SLOTS = ("amount", "time", "who", "permission", "penalty", "procedure", "general")
+SLOTS: tuple[str, ...] = get_args(Slot)
 
 ANSWERABILITY_FEATURES = [
     "top_score",

@@ -23,7 +23,7 @@ RERANK_POOL = 20
 
 # The autonomous counties' own regulations only apply there: a question that does not
 # name the place should rarely be answered from them.
-_LOCAL_PLACES = ("酉阳", "彭水", "石柱", "秀山", "西沱", "梅江河")
+LOCAL_PLACES = ("酉阳", "彭水", "石柱", "秀山", "西沱", "梅江河")
 _ARTICLE_NO = re.compile(r"第([零〇一二三四五六七八九十百千两\d]+)条")
 _CN = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6}
 _CN.update({"七": 7, "八": 8, "九": 9})
@@ -127,7 +127,7 @@ class QuestionContext:
             slot=question_slot(question),
             named_titles=named.titles if named else (),
             names_regulation=named is not None,
-            places=tuple(p for p in _LOCAL_PLACES if p in question),
+            places=tuple(p for p in LOCAL_PLACES if p in question),
             focus=tuple(focus_terms(question, words)),
         )
 

@@ -76,8 +76,3 @@ def split_provisions(article_text: str) -> list[Provision]:
                 )
             )
     return out
-
-
-def paragraph_with_items(provisions: list[Provision], paragraph: int) -> str:
-    """A paragraph and its items as one line of text (for scoring and whole quotes)."""
-    return "".join(p.text for p in provisions if p.paragraph == paragraph)

@@ -22,6 +22,7 @@ from copilot.answers.regulation_names import RegulationNames
 from copilot.answers.rerank import Scored, slot_description
 from copilot.answers.slots import states_asked_figure
 from retrievers.knowledge_base import KnowledgeBase
+from retrievers.query_rewrite import read_pairs
 
 _ARTICLE = re.compile(r"第([零〇一二三四五六七八九十百千两\d]+)条")
 _PREFIXES = ("中华人民共和国", "重庆市", "国务院")
@@ -42,18 +43,6 @@ def _load_words(path: Path) -> list[str]:
     return words
 
 
-def _load_topics(path: Path) -> dict[str, str]:
-    if not path.is_file():
-        return {}
-    out = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.split("#", 1)[0].rstrip()
-        if "\t" in line:
-            k, v = line.split("\t", 1)
-            out[k.strip()] = v.strip()
-    return out
-
-
 def _core(title: str) -> str:
     for p in _PREFIXES:
         if title.startswith(p):
@@ -68,7 +57,8 @@ class RefusalPolicy:
         self, lexicon_dir: Path, min_dense: float, gate: AnswerabilityModel | None = None
     ) -> None:
         self.places = sorted(_load_words(lexicon_dir / "other_places.txt"), key=len, reverse=True)
-        self.topics = _load_topics(lexicon_dir / "uncovered_topics.tsv")
+        topics = lexicon_dir / "uncovered_topics.tsv"
+        self.topics = read_pairs(topics) if topics.is_file() else {}
         self.off_topic = _load_words(lexicon_dir / "out_of_scope.txt")
         self.min_dense = min_dense
         self.gate = gate

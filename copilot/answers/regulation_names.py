@@ -9,9 +9,11 @@ from the lexicon. A name is only reported missing when nothing in the corpus res
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from retrievers.query_rewrite import read_pairs
 
 _IN_BOOK = re.compile(r"《([^》]{2,40})》")
 _KINDS = (
@@ -130,24 +132,7 @@ class RegulationNames:
     @classmethod
     def from_lexicon(cls, titles: Iterable[str], path: Path) -> RegulationNames:
         """Titles plus colloquial subject synonyms (``燃气\t天然气`` per line) from a TSV."""
-        synonyms: dict[str, str] = {}
-        if path.is_file():
-            for line in path.read_text(encoding="utf-8").splitlines():
-                line = line.split("#", 1)[0].strip()
-                if "\t" in line:
-                    k, v = line.split("\t", 1)
-                    synonyms[k.strip()] = v.strip()
-        return cls(titles, synonyms)
-
-    def aliases(self) -> dict[str, str]:
-        """The generated alias table (alias → title) for documentation and tests."""
-        out: dict[str, str] = {}
-        for t, subject in self._subjects.items():
-            _, kind = split_kind(t)
-            for alias in {subject + kind, self._plain[t] + kind, subject, _strip_prefix(t)}:
-                if len(alias) >= 2:
-                    out.setdefault(alias, t)
-        return out
+        return cls(titles, read_pairs(path) if path.is_file() else {})
 
     def resolve(self, name: str) -> tuple[str, ...]:
         """Titles a (possibly short or colloquial) name refers to, best first; () if none."""
@@ -196,9 +181,3 @@ class RegulationNames:
                 continue  # 没办法, 做法, 执法 are words: a bare name counts only if it resolves
             return NamedRegulation(name=name, titles=titles)
         return None
-
-
-def titles_mentioned(question: str, names: RegulationNames) -> Sequence[str]:
-    """Titles the question names, resolved (empty when it names none or none resolves)."""
-    found = names.find(question)
-    return found.titles if found else ()

@@ -20,10 +20,16 @@ from typing import Protocol
 
 import numpy as np
 
-from copilot.answers.candidates import Candidate, QuestionContext, TermStats, article_number
+from copilot.answers.candidates import (
+    LOCAL_PLACES,
+    Candidate,
+    QuestionContext,
+    TermStats,
+    article_number,
+)
 from copilot.answers.linear_model import LinearModel
 from copilot.answers.quoting import Quote, best_quote, coverage, unit_text
-from copilot.answers.slots import SLOT_ZH, slot_vector
+from copilot.answers.slots import SLOT_ZH, slot_vector, span_has_slot
 
 _PENALTY = re.compile(r"罚款|处以|没收|吊销|拘留|警告|处分|追究.{0,6}责任")
 _PROHIBIT = re.compile(r"禁止|不得|严禁")
@@ -120,7 +126,8 @@ def pool_features(
     """Feature values for every candidate of one question (features are relative to the pool)."""
     terms = (*ctx.words, *ctx.bigrams)
     pool_df = {t: sum(1 for c in pool if t in c.text) for t in terms}
-    rows = [candidate_features(ctx, c, pool, stats, q) for c, q in zip(pool, quotes, strict=True)]
+    tops = PoolTops.of(pool)
+    rows = [candidate_features(ctx, c, tops, stats, q) for c, q in zip(pool, quotes, strict=True)]
     docs = [c.doc_id for c in pool]
     for row, cand, quote in zip(rows, pool, quotes, strict=True):
         row["pool_cover"] = _pool_cover(ctx, cand.text, pool_df, len(pool))
@@ -150,36 +157,51 @@ def pool_features(
     return rows
 
 
+@dataclass(frozen=True)
+class PoolTops:
+    """The best first-stage signal of each channel among one question's candidates."""
+
+    fused: float
+    bm25: float
+    dense: float
+    dense2: float
+
+    @classmethod
+    def of(cls, pool: Sequence[Candidate]) -> PoolTops:
+        return cls(
+            fused=max((c.fused for c in pool), default=1.0) or 1.0,
+            bm25=max((c.signals.get("bm25", 0.0) for c in pool), default=0.0) or 1.0,
+            dense=max((c.signals.get("dense", 0.0) for c in pool), default=0.0),
+            dense2=max((c.signals.get("dense2", 0.0) for c in pool), default=0.0),
+        )
+
+
 def candidate_features(
     ctx: QuestionContext,
     cand: Candidate,
-    pool: Sequence[Candidate],
+    tops: PoolTops,
     stats: TermStats | None,
     quote: Quote,
 ) -> dict[str, float]:
     """Feature values of one candidate that need no other candidate's features."""
-    top_fused = max((c.fused for c in pool), default=1.0) or 1.0
-    top_bm25 = max((c.signals.get("bm25", 0.0) for c in pool), default=0.0) or 1.0
-    top_dense = max((c.signals.get("dense", 0.0) for c in pool), default=0.0)
-    top_dense2 = max((c.signals.get("dense2", 0.0) for c in pool), default=0.0)
     dense = cand.signals.get("dense", 0.0)
     dense2 = cand.signals.get("dense2", 0.0)
     text = cand.text
     slots = slot_vector(text)
     quote_slots = slot_vector(quote.text)
     slot = ctx.slot
-    local = [p for p in ("酉阳", "彭水", "石柱", "秀山", "西沱", "梅江河") if p in cand.doc_title]
+    local = [p for p in LOCAL_PLACES if p in cand.doc_title]
     n = article_number(cand.article)
     asks_fine = bool(_ASKS_FINE.search(ctx.question))
     return {
         "fused": cand.fused,
-        "fused_rel": cand.fused / top_fused,
+        "fused_rel": cand.fused / tops.fused,
         "rank_recip": 1.0 / cand.rank,
-        "bm25_rel": cand.signals.get("bm25", 0.0) / top_bm25,
+        "bm25_rel": cand.signals.get("bm25", 0.0) / tops.bm25,
         "dense": dense,
-        "dense_gap": (dense - top_dense) if dense else -0.2,
+        "dense_gap": (dense - tops.dense) if dense else -0.2,
         "dense2": dense2,
-        "dense2_gap": (dense2 - top_dense2) if dense2 else -0.2,
+        "dense2_gap": (dense2 - tops.dense2) if dense2 else -0.2,
         "cover": coverage(ctx, text, stats),
         "cover_quote": coverage(ctx, quote.text, stats),
         "cover_title": coverage(ctx, cand.doc_title, None),
@@ -195,7 +217,7 @@ def candidate_features(
         "is_general": float(bool(_GENERAL.search(text[:80]))),
         "is_early": float(0 < n <= 3),
         "slot_quote": float(quote.has_slot),
-        "slot_any": float(slot == "general" or quote.has_slot or _slot_in(slots, slot)),
+        "slot_any": float(slot == "general" or quote.has_slot or span_has_slot(text, slot)),
         "q_penalty_x_penalty": float(slot == "penalty") * slots["has_fine"],
         "q_amount_x_money": float(slot == "amount") * quote_slots["has_amount"],
         "q_time_x_time": float(slot == "time") * quote_slots["has_time"],
@@ -208,18 +230,6 @@ def candidate_features(
         "log_len": math.log(1 + len(text)),
         "n_pieces": float(len(cand.hits)),
     }
-
-
-def _slot_in(slots: dict[str, float], slot: str) -> bool:
-    key = {
-        "amount": "has_amount",
-        "time": "has_time",
-        "who": "has_who",
-        "penalty": "has_fine",
-        "permission": "has_permission",
-        "procedure": "has_procedure",
-    }.get(slot)
-    return bool(key and slots[key])
 
 
 class RerankModel(LinearModel):
