@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from pydantic import BaseModel, Field
+
 ErrorKind = Literal["config", "connection", "timeout", "reply", "other"]
 
 
@@ -19,9 +21,24 @@ class LLMError(RuntimeError):
         return f"{self.kind}: {self.args[0]}"
 
 
+class ToolCall(BaseModel):
+    """One tool call the model asks for; ``args`` not yet validated against the tool."""
+
+    id: str
+    name: str
+    args: dict[str, Any] = Field(default_factory=dict)
+
+
+class AssistantTurn(BaseModel):
+    """One assistant turn: text, tool calls, or both."""
+
+    content: str = ""
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+
+
 @runtime_checkable
 class LLMBackend(Protocol):
-    """Chat completion, plain or constrained to a JSON schema, and token streaming."""
+    """Chat completion, plain or constrained to a JSON schema, token streaming, tool calls."""
 
     @property
     def name(self) -> str:
@@ -43,4 +60,19 @@ class LLMBackend(Protocol):
         self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float = 0.0
     ) -> Iterator[str]:
         """Reply text in pieces as the model produces them."""
+        ...
+
+    def call_tools(
+        self,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]],
+        *,
+        max_tokens: int,
+        temperature: float = 0.0,
+    ) -> AssistantTurn:
+        """One turn that may call ``tools`` (OpenAI tools format).
+
+        ``messages`` are OpenAI chat messages, including assistant turns with
+        ``tool_calls`` and ``tool`` results. Raises :class:`LLMError` on failure.
+        """
         ...
