@@ -97,18 +97,38 @@ class EventRouter:
         self, text: str, reporter_grid: str | None = None, event_id: str | None = None
     ) -> RouteDecision:
         report = strip_instructions(text)
-        cls = self.classifier.classify(report.text)
-        if not cls.is_event:
+        cls = self.classify(report.text)
+        res = self.locate(report.text, reporter_grid) if cls.is_event else None
+        return self.decide(event_id, cls, res, reporter_grid, removed=len(report.removed))
+
+    # The three stages of ``route``, public so the disposition graph runs them as nodes.
+    def classify(self, report_text: str) -> Classification:
+        """Board, type, urgency and message type of a report already stripped of instructions."""
+        return self.classifier.classify(report_text)
+
+    def locate(self, report_text: str, reporter_grid: str | None = None) -> PlaceResolution:
+        """Where the report happens (the reporter's grid settles ambiguous names)."""
+        return self.gazetteer.resolve(report_text, reporter_code=reporter_grid)
+
+    def decide(
+        self,
+        event_id: str | None,
+        cls: Classification,
+        res: PlaceResolution | None,
+        reporter_grid: str | None = None,
+        removed: int = 0,
+    ) -> RouteDecision:
+        """Owner, tier, department and reasons from the classification and the place."""
+        if not cls.is_event or res is None:
             decision = RouteDecision(
                 id=event_id, is_event=False, message_type=cls.message_type, reasons=cls.reasons
             )
         else:
             etype = self.catalogue.by_id[cls.event_type or ""]
-            res = self.gazetteer.resolve(report.text, reporter_code=reporter_grid)
             decision = self._decide(event_id, cls, etype, res, reporter_grid)
-        if report.removed:
+        if removed:
             decision.reasons.append(
-                f"已忽略报告中{len(report.removed)}处疑似指令（报告内容只作为数据处理，不作为指令执行）"
+                f"已忽略报告中{removed}处疑似指令（报告内容只作为数据处理，不作为指令执行）"
             )
         return decision
 
