@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-from pydantic import BaseModel
+from typing import Any
 
 from copilot.answers.engine import AnswerEngine
-from copilot.answers.provisions import split_provisions
 from copilot.catalogue import Catalogue
-from copilot.dispositions.adapter import needs_order, new_work_order
-from copilot.dispositions.draft import BasisQuote, draft_disposition
+from copilot.dispositions.approval import Action
+from copilot.dispositions.checkpoints import Checkpoints
+from copilot.dispositions.llm_drafter import ModelDrafter
+from copilot.dispositions.service import Disposition, DispositionService
+from copilot.dispositions.traces import Trace, TraceStore
 from copilot.events.classifier import EventClassifier
 from copilot.events.letters import LetterClassifier
 from copilot.events.message_type import MessageTypeClassifier
@@ -23,20 +24,13 @@ from copilot.knowledge import build_knowledge_base
 from copilot.llm.base import LLMBackend
 from copilot.llm.factory import build_llm
 from copilot.settings import Settings
-from copilot.work_orders.decisions import Decision, decide
-from copilot.work_orders.schemas import WorkOrderOut
+from copilot.work_orders.schemas import OrderChanges, WorkOrderOut
 from copilot.work_orders.store import SqlWorkOrderStore, WorkOrderStore
+from copilot.work_orders.vectors import OrderVectors
 from retrievers.knowledge_base import KnowledgeBase
+from tools.registry import build_tools, model_tools
 
-BASIS_FROM_RETRIEVAL = 2
-MAX_BASIS = 3
-
-
-class Disposition(BaseModel):
-    """What submitting an event gives back: its route, and the pending order if it is one."""
-
-    decision: RouteDecision
-    order: WorkOrderOut | None
+__all__ = ["Disposition", "Services", "build_services"]
 
 
 @dataclass
@@ -48,7 +42,10 @@ class Services:
     llm: LLMBackend | None
     answers: AnswerEngine
     _router: EventRouter | None = field(default=None, repr=False)
+    chat_model: Any = field(default=None, repr=False)
     _orders: WorkOrderStore | None = field(default=None, repr=False)
+    _dispositions: DispositionService | None = field(default=None, repr=False)
+    _checkpoints: Checkpoints | None = field(default=None, repr=False)
 
     @property
     def router(self) -> EventRouter:
@@ -92,6 +89,44 @@ class Services:
             self._orders = SqlWorkOrderStore.from_url(self.settings.resolved_database_url)
         return self._orders
 
+    @property
+    def dispositions(self) -> DispositionService:
+        """The disposition graph with its checkpointer, built on first use."""
+        if self._dispositions is None:
+            from copilot.dispositions.checkpoints import checkpoint_url, open_checkpoints
+
+            self._checkpoints = open_checkpoints(checkpoint_url(self.settings))
+            engine = self.orders.engine  # type: ignore[attr-defined]
+            embedder = self.kb.dense[0].embedder
+            self._dispositions = DispositionService(
+                self.router,
+                self.answers,
+                self.kb,
+                self.orders,
+                OrderVectors(engine, embedder.name),
+                TraceStore(engine),
+                self._checkpoints.saver,
+                drafter_factory=self._drafter_factory(),
+            )
+        return self._dispositions
+
+    def _drafter_factory(self):
+        """A model drafter when a chat model or an LLM backend is configured, else none."""
+        chat = self.chat_model
+        if chat is None and self.llm is not None:
+            from copilot.llm.chat_model import BackendChatModel
+
+            chat = BackendChatModel(backend=self.llm)
+        if chat is None:
+            return None
+        name = self.llm.name if self.llm is not None else type(chat).__name__
+
+        def factory(service: DispositionService) -> ModelDrafter:
+            tools = model_tools(build_tools(service, self.indicators))
+            return ModelDrafter(chat, tools, service.quote_for, name)
+
+        return factory
+
     def submit_event(
         self, text: str, reporter: str, idempotency_key: str, reporter_grid: str | None = None
     ) -> Disposition:
@@ -100,56 +135,44 @@ class Services:
         A message that needs no order (a consultation answered directly, praise, noise)
         gets its route and no order.
         """
-        decision = self.route(text, reporter_grid, answer_consultations=False)
-        if not needs_order(decision):
-            return Disposition(decision=decision, order=None)
-        catalogue = self.router.catalogue
-        entry = catalogue.by_id.get(decision.event_type or "")
-        hours = entry.deadline_hours.get(decision.urgency or "一般") if entry else None
-        draft = draft_disposition(decision, text, self._legal_basis(text, decision), hours)
-        new = new_work_order(decision, text, idempotency_key, catalogue, draft)
-        return Disposition(decision=decision, order=self.orders.create(new, actor=reporter))
-
-    def _legal_basis(self, text: str, decision: RouteDecision) -> list[BasisQuote]:
-        """The catalogue's articles for the type, else the reranker's confident picks."""
-        basis: list[BasisQuote] = []
-        for ref in decision.legal_basis:
-            docs = [d for d in self.kb.documents() if d.title == ref.doc_title]
-            text_of = self.kb.article_text(docs[0].doc_id, ref.article) if docs else ""
-            if text_of:
-                quote = "".join(p.text for p in split_provisions(text_of))
-                basis.append(BasisQuote(doc_title=ref.doc_title, article=ref.article, quote=quote))
-        if basis:
-            return basis[:MAX_BASIS]
-        _, ranked = self.answers.rank(text)
-        return [
-            BasisQuote(
-                doc_title=s.candidate.doc_title, article=s.candidate.article, quote=s.quote.text
-            )
-            for s in ranked[:BASIS_FROM_RETRIEVAL]
-            if s.score > 0
-        ]
+        return self.dispositions.submit(text, reporter, idempotency_key, reporter_grid)
 
     def decide(
-        self, order: int | str, action: Decision, actor: str, comment: str | None = None
+        self,
+        order: int | str,
+        action: Action,
+        actor: str,
+        comment: str | None = None,
+        changes: OrderChanges | None = None,
+        draft_edits: dict | None = None,
     ) -> WorkOrderOut:
-        """An official's decision on a pending order: approve (dispatch), return, reject."""
-        return decide(self.orders, order, action, actor, comment)
+        """An official's decision on a pending order: approve (dispatch), edit-and-approve,
+        return or reject; the waiting disposition run resumes."""
+        return self.dispositions.decide(order, action, actor, comment, changes, draft_edits)
+
+    def trace(self, trace_id: str) -> Trace:
+        return self.dispositions.trace(trace_id)
 
     def close(self) -> None:
         self.kb.close()
+        if self._checkpoints is not None:
+            self._checkpoints.close()
         if self._orders is not None:
             self._orders.close()
 
 
 def build_services(
-    settings: Settings, llm: LLMBackend | None = None, with_llm: bool = True
+    settings: Settings,
+    llm: LLMBackend | None = None,
+    with_llm: bool = True,
+    chat_model: Any = None,
 ) -> Services:
-    """Wire the implementations the settings choose. ``llm`` overrides the configured backend."""
+    """Wire the implementations the settings choose. ``llm`` overrides the configured backend;
+    ``chat_model`` (a LangChain chat model) drafts dispositions instead of it."""
     kb = build_knowledge_base(settings)
     hierarchy = Hierarchy.from_csv(settings.data_dir / "divisions" / "chongqing_divisions.csv")
 
     indicators = build_indicator_store(settings, hierarchy)
     backend = llm if llm is not None else (build_llm(settings) if with_llm else None)
     engine = AnswerEngine(kb, indicators, settings, backend)
-    return Services(settings, kb, hierarchy, indicators, backend, engine)
+    return Services(settings, kb, hierarchy, indicators, backend, engine, chat_model=chat_model)

@@ -76,6 +76,11 @@ class Settings(BaseSettings):
         description="Work-order store (COPILOT_DATABASE_URL); default SQLite <home>/copilot.db.",
     )
     sla_sweep_interval_s: float = 60.0
+    checkpoint_url: str | None = Field(
+        default=None,
+        description="Where dispositions waiting for approval are kept (COPILOT_CHECKPOINT_URL);"
+        " default: the work-order PostgreSQL database, else <orders file>.checkpoints.",
+    )
 
     max_file_bytes: int = Field(default=50 * 1024 * 1024, description="Larger files are skipped.")
     max_chunk_chars: int = 500

@@ -1,4 +1,5 @@
-"""SQLAlchemy 2 tables of the work-order store: ``work_orders`` and ``work_order_audit``.
+"""SQLAlchemy 2 tables of the work-order store: orders, their audit trail, their vectors
+(for "similar past orders") and the traces of the disposition runs behind them.
 
 The Alembic migration in ``migrations/versions`` creates exactly these tables (a test
 compares the two); change both together. Indexes are chosen for the queries that run
@@ -24,6 +25,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -150,3 +152,34 @@ class AuditEntry(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_work_order_audit_order", "order_id", "id"),)
+
+
+class OrderVector(Base):
+    """An order's text embedding, so a new event finds similar past orders."""
+
+    __tablename__ = "work_order_vectors"
+
+    order_id: Mapped[int] = mapped_column(
+        IdType,
+        ForeignKey("work_orders.id", ondelete="CASCADE", name="fk_vector_order"),
+        primary_key=True,
+    )
+    model: Mapped[str] = mapped_column(String(64))
+    district_code: Mapped[str | None] = mapped_column(String(24))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, L2-normalised
+
+    __table_args__ = (Index("ix_work_order_vectors_model_district", "model", "district_code"),)
+
+
+class DispositionTrace(Base):
+    """Steps, tool calls and timings of one disposition run (``copilot trace ID``)."""
+
+    __tablename__ = "disposition_traces"
+
+    trace_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    thread_id: Mapped[str] = mapped_column(String(160))
+    steps: Mapped[list[dict[str, Any]]] = mapped_column(JsonType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_disposition_traces_thread", "thread_id"),)

@@ -78,6 +78,9 @@ class OrderChanges(_Input):
     cooperating_units: list[str] | None = None
     deadline_hours: dict[Urgency, float] | None = None
     grace_hours: float | None = Field(default=None, ge=0)
+    details: dict[str, Any] | None = Field(
+        default=None, description="The disposition as edited by the approver."
+    )
 
     @field_validator("deadline_hours")
     @classmethod
