@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import sys
@@ -344,7 +345,7 @@ def search(
         _print_hits(hits)
 
 
-def _services(quiet: bool = False) -> Services:
+def _services(quiet: bool = False, database_url: str | None = None) -> Services:
     """Services for the question-answering commands; a broken LLM setting degrades to extractive."""
     from copilot.knowledge import ConfigurationError
     from copilot.llm.base import LLMError
@@ -352,6 +353,8 @@ def _services(quiet: bool = False) -> Services:
     from copilot.settings import Settings
 
     settings = Settings()
+    if database_url:
+        settings = settings.model_copy(update={"database_url": database_url})
     try:
         services = build_services(settings)
     except LLMError as exc:
@@ -451,7 +454,7 @@ def route(
 
 @app.command()
 def dispose(
-    text: Annotated[str, typer.Argument(help="事件文本 event text")],
+    text: Annotated[str | None, typer.Argument(help="事件文本 event text")] = None,
     reporter_grid: Annotated[
         str | None, typer.Option("--reporter-grid", help="Reporter's grid/village code.")
     ] = None,
@@ -460,35 +463,103 @@ def dispose(
         str | None, typer.Option("--key", help="Idempotency key; default: hash of the text.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    input: Annotated[
+        Path | None,
+        typer.Option("--input", help='JSONL of {"id","text", optional "reporter_grid"}.'),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", help="JSONL of dispositions, each with its id.")
+    ] = None,
 ) -> None:
     """Route an event, draft its disposition and file a work order waiting for approval."""
-    import hashlib
+    from copilot.dispositions.summary import summarise
 
-    services = _services(quiet=as_json)
-    idem = key or "cli-" + hashlib.sha256(f"{reporter_grid}|{text}".encode()).hexdigest()[:32]
-    done = services.submit_event(text, reporter, idem, reporter_grid)
+    _check_single_or_batch(text, input, output, "事件文本 event text")
+    services = _services(quiet=as_json or output is not None)
+
+    def submit(body: str, grid: str | None, idem: str | None) -> dict:
+        key_of = idem or "cli-" + hashlib.sha256(f"{grid}|{body}".encode()).hexdigest()[:32]
+        done = services.submit_event(body, reporter, key_of, grid)
+        return summarise(done).model_dump(mode="json")
+
+    if input is not None and output is not None:
+
+        def dispose_row(row: dict) -> dict:
+            grid = row.get("reporter_grid")
+            rid = row.get("id")
+            idem = f"{input.name}:{rid}" if rid is not None else None
+            return {"id": rid, **submit(row["text"], grid if isinstance(grid, str) else None, idem)}
+
+        raise typer.Exit(1 if _run_jsonl(input, output, dispose_row, key="text") else 0)
+    result = submit(text or "", reporter_grid, key)
     if as_json:
-        sys.stdout.write(done.model_dump_json(indent=2) + "\n")
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
         return
-    print_route(done.decision)
-    if done.order is None:
-        out.print(f"无需派单（{done.decision.message_type}）。", highlight=False)
+    print_disposition(result)
+
+
+def print_disposition(d: dict) -> None:
+    """The draft as an approver reads it (Chinese), with the pending order number."""
+    if d["order_id"] is None:
+        out.print(f"无需派单（{d['message_type']}）。", highlight=False)
         return
-    draft = done.order.details.get("draft", {}) if done.order.details else {}
-    out.print(
-        f"\n处置建议（草稿）— 工单 {done.order.order_no}，{done.order.state.label}", highlight=False
-    )
+    draft = d["draft"] or {}
+    out.print(f"处置建议（草稿）— 工单 {d['order_id']}，待审批", highlight=False)
     for section in ("事件概述", "事件定性", "责任单位", "办理时限"):
-        out.print(f"{section}：{draft.get(section, '')}", highlight=False, soft_wrap=True)
+        out.print(f"{section}：{escape(str(draft.get(section, '')))}", highlight=False)
+    if draft.get("协同单位"):
+        out.print(f"协同单位：{escape('、'.join(draft['协同单位']))}", highlight=False)
     out.print("处置措施：", highlight=False)
     for step in draft.get("处置措施", []):
-        out.print(f"  {step}", highlight=False, soft_wrap=True)
+        out.print(f"  {escape(step)}", highlight=False, soft_wrap=True)
     for b in draft.get("处置依据", []):
         out.print(
-            f"依据《{b['doc_title']}》{b['article'] or ''}：“{b['quote']}”",
+            escape(f"依据《{b['doc_title']}》{b['article'] or ''}：“{b['quote']}”"),
             highlight=False,
             soft_wrap=True,
         )
+    for reason in d["reasons"]:
+        out.print(f"  · {escape(reason)}", highlight=False, style="dim")
+    if d["similar_orders"]:
+        out.print(f"相似工单：{'、'.join(d['similar_orders'])}", highlight=False)
+    if d["fallbacks"]:
+        out.print(f"[yellow]模型未采用：{escape('；'.join(d['fallbacks']))}[/yellow]")
+    out.print(
+        f"审批：copilot orders approve {d['order_id']}（或 return/reject --comment 意见）"
+        f" · 追踪 copilot trace {d['trace_id']}",
+        highlight=False,
+        style="dim",
+    )
+
+
+@app.command()
+def trace(
+    trace_id: Annotated[str, typer.Argument(help="Trace id printed by dispose.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Show a disposition run: each step with its time, tool calls and notes."""
+    from copilot.dispositions.traces import TraceNotFound
+
+    services = _services(quiet=True)
+    try:
+        t = services.trace(trace_id)
+    except TraceNotFound:
+        err.print(f"[red]没有这个追踪 no such trace[/red] {escape(trace_id)}")
+        raise typer.Exit(1) from None
+    if as_json:
+        sys.stdout.write(t.model_dump_json(indent=2) + "\n")
+        return
+    from rich.table import Table
+
+    table = Table(title=f"trace {t.trace_id} · {escape(t.thread_id)}")
+    for col in ("step", "ms", "tool calls", "note"):
+        table.add_column(col, overflow="fold")
+    for s in t.steps:
+        calls = "; ".join(
+            f"{c.name}{'' if c.ok else ' ✗'} {escape(c.summary[:60])}".strip() for c in s.tool_calls
+        )
+        table.add_row(s.node, f"{s.ms:.1f}", calls, escape(s.note))
+    out.print(table)
 
 
 @app.command()

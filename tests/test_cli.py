@@ -250,13 +250,70 @@ def test_work_order_sub_apps_load_when_invoked(tmp_path):
     assert "orders" in top.output and "时限管理" in top.output
 
 
+DISPOSE_KEYS = {
+    "order_id",
+    "state",
+    "board",
+    "event_type",
+    "urgency",
+    "message_type",
+    "tier",
+    "owner_unit",
+    "department",
+    "cooperating_units",
+    "deadline",
+    "draft",
+    "reasons",
+    "trace_id",
+}
+STALL = "南岸区南坪街道有人占道摆摊，堵住了人行道"
+
+
 def test_dispose_json_files_a_pending_order_with_its_draft(bundled_env, monkeypatch, tmp_path):
     monkeypatch.setenv("COPILOT_DATABASE_URL", f"sqlite:///{tmp_path / 'orders.db'}")
-    result = runner.invoke(app, ["dispose", "南岸区南坪街道有人占道摆摊，堵住了人行道", "--json"])
+    result = runner.invoke(app, ["dispose", STALL, "--json"])
     assert result.exit_code == 0, result.output
     done = json.loads(result.stdout)
-    assert done["order"]["state"] == "pending_approval"
-    assert done["order"]["order_no"].startswith("WO-")
-    assert done["order"]["details"]["draft"]["处置措施"]
-    again = runner.invoke(app, ["dispose", "南岸区南坪街道有人占道摆摊，堵住了人行道", "--json"])
-    assert json.loads(again.stdout)["order"]["id"] == done["order"]["id"]  # same text, same key
+    assert set(done) >= DISPOSE_KEYS
+    assert done["state"] == "pending_approval" and done["order_id"].startswith("WO-")
+    assert done["draft"]["处置措施"] and done["draft"]["处置依据"][0]["quote"]
+    assert set(done["draft"]) >= {"事件概述", "事件定性", "责任单位", "协同单位", "办理时限"}
+    again = runner.invoke(app, ["dispose", STALL, "--json"])
+    assert json.loads(again.stdout)["order_id"] == done["order_id"]  # same text, same key
+
+
+def test_approving_from_the_cli_dispatches_once_and_the_trace_shows_every_step(
+    bundled_env, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("COPILOT_DATABASE_URL", f"sqlite:///{tmp_path / 'orders.db'}")
+    done = json.loads(runner.invoke(app, ["dispose", STALL, "--json"]).stdout)
+    for _ in range(2):  # a second approval changes nothing
+        approved = runner.invoke(app, ["orders", "approve", done["order_id"], "--json"])
+        assert approved.exit_code == 0, approved.output
+        assert json.loads(approved.stdout)["state"] == "dispatched"
+    rejected = runner.invoke(app, ["orders", "reject", done["order_id"]])
+    assert rejected.exit_code == 1 and "dispatched" in rejected.output
+    shown = runner.invoke(app, ["trace", done["trace_id"], "--json"])
+    steps = [s["node"] for s in json.loads(shown.stdout)["steps"]]
+    assert steps[0] == "intake" and steps[-2:] == ["approval", "dispatch"]
+    assert runner.invoke(app, ["trace", "no-such-trace"]).exit_code == 1
+
+
+def test_dispose_batch_writes_a_record_per_line_and_keeps_going_after_bad_ones(
+    bundled_env, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("COPILOT_DATABASE_URL", f"sqlite:///{tmp_path / 'orders.db'}")
+    src, dst = tmp_path / "events.jsonl", tmp_path / "drafts.jsonl"
+    src.write_text(
+        json.dumps({"id": "e1", "text": STALL}, ensure_ascii=False)
+        + "\n{not json\n"
+        + json.dumps({"id": "e2", "text": "请问低保怎么申请？"}, ensure_ascii=False)
+        + "\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["dispose", "--input", str(src), "--output", str(dst)])
+    assert result.exit_code == 1  # one malformed line, reported, the rest done
+    rows = [json.loads(line) for line in dst.read_text(encoding="utf-8").splitlines()]
+    assert [r.get("id") for r in rows] == ["e1", None, "e2"]
+    assert rows[0]["state"] == "pending_approval" and rows[1]["error"].startswith("line 2")
+    assert rows[2]["order_id"] is None and rows[2]["message_type"] == "咨询"

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from copilot.work_orders.decisions import Decision as Action
 from copilot.work_orders.schemas import OrderChanges
 
-Action = Literal["approve", "return", "reject"]
+__all__ = ["Action", "Approval", "DraftEdits"]
 
 
 class DraftEdits(BaseModel):

@@ -13,14 +13,15 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from copilot.settings import Settings
 from copilot.work_orders.deadlines import as_utc, utcnow
-from copilot.work_orders.decisions import Decision, decide
+from copilot.work_orders.decisions import Decision
 from copilot.work_orders.errors import OrderNotFound, WorkOrderError
-from copilot.work_orders.schemas import OrderFilters, WorkOrderOut
+from copilot.work_orders.schemas import OrderChanges, OrderFilters, WorkOrderOut
 from copilot.work_orders.states import State
 from copilot.work_orders.store import CHINA_TZ, SqlWorkOrderStore
 
@@ -216,22 +217,59 @@ def show(
         out.print(table)
 
 
+def _parse_edits(raw: str | None) -> tuple[OrderChanges | None, dict | None]:
+    """``--edit`` JSON → order field changes and rewritten draft sections."""
+    from pydantic import ValidationError
+
+    from copilot.dispositions.approval import DraftEdits
+
+    if not raw:
+        return None, None
+    try:
+        edits = json.loads(raw)
+        if not isinstance(edits, dict):
+            raise ValueError("expected a JSON object")
+        draft_keys = set(DraftEdits.model_fields)
+        draft = DraftEdits.model_validate({k: v for k, v in edits.items() if k in draft_keys})
+        changes = OrderChanges.model_validate(
+            {k: v for k, v in edits.items() if k not in draft_keys}
+        )
+    except (ValueError, ValidationError) as exc:
+        raise typer.BadParameter(f"invalid edits: {exc}", param_hint="--edit") from exc
+    return (changes if changes.given() else None), (draft.model_dump(exclude_none=True) or None)
+
+
 def _decision_command(action: Decision, verb: str, help_text: str):
     def command(
         ref: Annotated[str, typer.Argument(help="Order number (WO-…) or numeric id.")],
         comment: Annotated[str | None, typer.Option("--comment", help="审批意见.")] = None,
         actor: Annotated[str, typer.Option("--actor", help="Who decides (audit).")] = "cli",
+        edit: Annotated[
+            str | None,
+            typer.Option(
+                "--edit",
+                help="Edit-and-approve: JSON of order fields and draft sections, e.g. "
+                '\'{"owner_unit": "…", "处置措施": ["1. …"]}\'.',
+            ),
+        ] = None,
         database_url: DatabaseUrl = None,
         as_json: AsJson = False,
     ) -> None:
-        store = _open(database_url)
+        # The full service stack: the decision resumes the disposition run waiting for it.
+        from copilot.cli import _services
+        from copilot.dispositions.service import NotPending
+
+        changes, draft_edits = _parse_edits(edit)
+        services = _services(quiet=True, database_url=database_url)
         try:
-            order = decide(store, int(ref) if ref.isdigit() else ref, action, actor, comment)
-        except WorkOrderError as exc:
-            err.print(f"[red]{exc}[/red]")
+            order = services.decide(
+                int(ref) if ref.isdigit() else ref, action, actor, comment, changes, draft_edits
+            )
+        except (WorkOrderError, NotPending) as exc:
+            err.print(f"[red]{escape(str(exc))}[/red]")
             raise typer.Exit(1) from exc
         finally:
-            store.close()
+            services.close()
         if as_json:
             print(json.dumps(order.model_dump(mode="json"), ensure_ascii=False, indent=2))
             return

@@ -1,12 +1,10 @@
-"""An official's decision on a pending order, as one rule every face shares."""
+"""An official's decisions on a pending order and the state each leads to."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from copilot.work_orders.schemas import WorkOrderOut
 from copilot.work_orders.states import State
-from copilot.work_orders.store import WorkOrderStore
 
 Decision = Literal["approve", "return", "reject"]
 # Approving dispatches (the owner's clock starts), returning sends the draft back for
@@ -16,13 +14,3 @@ DECISION_STATES: dict[Decision, State] = {
     "return": State.RETURNED,
     "reject": State.CANCELLED,
 }
-
-
-def decide(
-    store: WorkOrderStore, ref: int | str, action: Decision, actor: str, comment: str | None = None
-) -> WorkOrderOut:
-    """Apply ``action`` to the order with id or number ``ref`` (optimistic on its version)."""
-    order = store.get(ref) if isinstance(ref, int) else store.get_by_no(ref)
-    return store.transition(
-        order.id, DECISION_STATES[action], actor, order.version, comment=comment
-    )
