@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from copilot.llm.base import LLMError
+from copilot.llm.base import AssistantTurn, LLMError
+from copilot.llm.tool_envelope import (
+    envelope_schema,
+    parse_envelope,
+    prior_tool_calls,
+    render_for_envelope,
+)
 
 # Serialises the temporary patch of ``llama_model_default_params`` below: the patch
 # replaces a module attribute, so two constructions at once must not interleave.
@@ -81,18 +88,21 @@ class LlamaCppBackend:
     def name(self) -> str:
         return f"llamacpp:{self._path.name}"
 
-    def complete(self, messages, *, max_tokens, temperature=0.0, json_schema=None) -> str:
+    def _generate(self, messages, max_tokens, temperature, json_schema=None) -> dict:
         kwargs = {}
         if json_schema is not None:
             # Grammar-constrained decoding: the reply is valid JSON of this schema.
             kwargs["response_format"] = {"type": "json_object", "schema": json_schema}
         try:
             with self._lock:
-                resp = self._llm.create_chat_completion(
+                return self._llm.create_chat_completion(
                     messages=messages, max_tokens=max_tokens, temperature=temperature, **kwargs
                 )
         except (ValueError, RuntimeError) as exc:
             raise LLMError("other", f"generation failed: {exc}") from exc
+
+    def complete(self, messages, *, max_tokens, temperature=0.0, json_schema=None) -> str:
+        resp = self._generate(messages, max_tokens, temperature, json_schema)
         return resp["choices"][0]["message"].get("content") or ""
 
     def stream(self, messages, *, max_tokens, temperature=0.0) -> Iterator[str]:
@@ -106,3 +116,32 @@ class LlamaCppBackend:
                         yield delta
         except (ValueError, RuntimeError) as exc:
             raise LLMError("other", f"generation failed: {exc}") from exc
+
+    def call_tools(self, messages, tools, *, max_tokens, temperature=0.0) -> AssistantTurn:
+        """One turn through a grammar-constrained JSON envelope (see :mod:`tool_envelope`).
+
+        Each call's arguments are held to the tool's parameter schema where the grammar
+        compiler takes it, else to any JSON object. Ids are ``call_<n>``, counted on from
+        the tool calls already in ``messages``.
+        """
+        schema = envelope_schema(tools)
+        if not _grammar_compiles(schema):
+            schema = envelope_schema(tools, strict_arguments=False)
+        resp = self._generate(render_for_envelope(messages, tools), max_tokens, temperature, schema)
+        choice = resp["choices"][0]
+        if choice.get("finish_reason") == "length":
+            raise LLMError("reply", f"the tool-calling reply was cut off at {max_tokens} tokens")
+        text = choice["message"].get("content") or ""
+        return parse_envelope(text, tools, first_id=prior_tool_calls(messages))
+
+
+def _grammar_compiles(schema: dict) -> bool:
+    """Whether llama.cpp's JSON-schema converter takes ``schema`` (it silently falls back
+    to any JSON when it does not)."""
+    from llama_cpp.llama_grammar import LlamaGrammar
+
+    try:
+        LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
+    except Exception:
+        return False
+    return True

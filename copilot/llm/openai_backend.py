@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from copilot.llm.base import LLMError
+from copilot.llm.base import AssistantTurn, LLMError, ToolCall
+from copilot.llm.tool_envelope import parse_arguments
 
 
 class OpenAIBackend:
@@ -96,3 +97,33 @@ class OpenAIBackend:
                     yield delta
         except self._openai.OpenAIError as exc:
             raise self._translate(exc) from exc
+
+    def call_tools(self, messages, tools, *, max_tokens, temperature=0.0) -> AssistantTurn:
+        """One turn with the endpoint's native tool calling (``tools=``)."""
+        kwargs: dict[str, Any] = {"tools": tools} if tools else {}
+        try:
+            resp = self._client.chat.completions.create(
+                model=self._model,
+                messages=messages,
+                max_tokens=max_tokens,
+                temperature=temperature,
+                **kwargs,
+            )
+        except self._openai.OpenAIError as exc:
+            raise self._translate(exc) from exc
+        if not resp.choices:
+            raise LLMError("reply", "the endpoint returned no choices")
+        message = resp.choices[0].message
+        turn = AssistantTurn(content=message.content or "")
+        for i, call in enumerate(message.tool_calls or []):
+            fn = getattr(call, "function", None)
+            if fn is None:
+                raise LLMError("reply", f"the endpoint returned a '{call.type}' tool call")
+            turn.tool_calls.append(
+                ToolCall(
+                    id=call.id or f"call_{i}",
+                    name=fn.name,
+                    args=parse_arguments(fn.arguments, fn.name),
+                )
+            )
+        return turn
