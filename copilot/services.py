@@ -31,6 +31,9 @@ from retrievers.knowledge_base import KnowledgeBase
 from tools.registry import build_tools, model_tools
 
 __all__ = ["Disposition", "Services", "build_services"]
+# A draft in Chinese with four steps is about 400 tokens; a model still talking past this
+# is not going to produce a valid one.
+DRAFT_MAX_TOKENS = 600
 
 
 @dataclass
@@ -116,7 +119,7 @@ class Services:
         if chat is None and self.llm is not None:
             from copilot.llm.chat_model import BackendChatModel
 
-            chat = BackendChatModel(backend=self.llm)
+            chat = BackendChatModel(backend=self.llm, max_tokens=DRAFT_MAX_TOKENS)
         if chat is None:
             return None
         name = self.llm.name if self.llm is not None else type(chat).__name__

@@ -397,3 +397,22 @@ def test_a_waiting_disposition_resumes_after_a_restart_on_postgresql(
             )
         }
     assert {"checkpoints", "work_orders", "disposition_traces"} <= tables
+
+
+@pytest.mark.slow
+def test_the_real_small_model_drives_the_model_path_end_to_end(
+    bundled_kb, bundled_settings, tmp_path, local_model
+):
+    """SmolLM2-135M through BackendChatModel: protocol, not quality. Whatever it replies,
+    the run ends with a pending order and either its draft or a recorded fallback."""
+    settings = Settings(home=bundled_settings.home, database_url=f"sqlite:///{tmp_path / 'o.db'}")
+    s = build_services(settings, llm=local_model)
+    try:
+        done = s.submit_event(MANHOLE, reporter="g", idempotency_key="smollm2")
+        assert done.order.state == State.PENDING_APPROVAL
+        assert (done.drafted_by == local_model.name) != bool(done.fallbacks)
+        step = next(x for x in s.trace(done.trace_id).steps if x.node == "draft")
+        assert step.note  # the model's name, or why it fell back
+        assert s.decide(done.order.id, "approve", actor="o").state == State.DISPATCHED
+    finally:
+        s.close()
