@@ -67,3 +67,15 @@ def smollm2_gguf() -> Path:
 def local_model(smollm2_gguf: Path) -> LlamaCppBackend:
     """SmolLM2-135M in-process, loaded once: for protocol tests, not answer quality."""
     return LlamaCppBackend(smollm2_gguf, n_ctx=4096)
+
+
+@pytest.fixture(scope="module")
+def scratch_services(bundled_kb, bundled_settings, tmp_path_factory):
+    """Services over the bundled index with a scratch work-order database, no LLM."""
+    from copilot.services import build_services
+
+    db = tmp_path_factory.mktemp("orders") / "orders.db"
+    settings = Settings(home=bundled_settings.home, database_url=f"sqlite:///{db}")
+    services = build_services(settings, with_llm=False)
+    yield services
+    services.close()

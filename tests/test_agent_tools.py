@@ -5,8 +5,6 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from copilot.services import build_services
-from copilot.settings import Settings
 from copilot.work_orders.states import State
 from tools.orders import NotApproved
 from tools.registry import MODEL_TOOLS, build_tools, model_tools
@@ -16,13 +14,8 @@ APPROVE = {"action": "approve", "actor": "official-1"}
 
 
 @pytest.fixture(scope="module")
-def services(bundled_kb, bundled_settings, tmp_path_factory):
-    db = tmp_path_factory.mktemp("tools") / "orders.db"
-    s = build_services(
-        Settings(home=bundled_settings.home, database_url=f"sqlite:///{db}"), with_llm=False
-    )
-    yield s
-    s.close()
+def services(scratch_services):
+    return scratch_services
 
 
 @pytest.fixture(scope="module")

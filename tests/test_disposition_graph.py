@@ -72,13 +72,8 @@ def services(bundled_kb, bundled_settings, tmp_path_factory, chat):
 
 
 @pytest.fixture(scope="module")
-def plain(bundled_kb, bundled_settings, tmp_path_factory):
-    """Services without a model: the deterministic path."""
-    db = tmp_path_factory.mktemp("plain") / "orders.db"
-    settings = Settings(home=bundled_settings.home, database_url=f"sqlite:///{db}")
-    s = build_services(settings, with_llm=False)
-    yield s
-    s.close()
+def plain(scratch_services):
+    return scratch_services
 
 
 def _script(chat: ScriptedChat, *turns: AIMessage, fail: bool = False) -> None:

@@ -7,20 +7,14 @@ import pytest
 from copilot.answers.models import quote_is_verbatim
 from copilot.dispositions.adapter import NotAnEvent, new_work_order
 from copilot.dispositions.draft import Draft
-from copilot.services import build_services
-from copilot.settings import Settings
 from copilot.work_orders.states import State
 
 MANHOLE = "渝北区两路街道空港大道有个井盖不见了，晚上很危险"
 
 
 @pytest.fixture(scope="module")
-def services(bundled_kb, bundled_settings, tmp_path_factory):
-    db = tmp_path_factory.mktemp("orders") / "orders.db"
-    settings = Settings(home=bundled_settings.home, database_url=f"sqlite:///{db}")
-    s = build_services(settings, with_llm=False)
-    yield s
-    s.close()
+def services(scratch_services):
+    return scratch_services
 
 
 def test_a_complaint_becomes_an_order_waiting_for_approval_with_its_draft(services):

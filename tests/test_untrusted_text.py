@@ -7,8 +7,6 @@ import itertools
 import pytest
 
 from copilot.events.untrusted import strip_instructions
-from copilot.services import build_services
-from copilot.settings import Settings
 from copilot.work_orders.states import State
 
 REPORTS = [
@@ -36,13 +34,8 @@ CASES = list(itertools.product(REPORTS, INJECTIONS))
 
 
 @pytest.fixture(scope="module")
-def services(bundled_kb, bundled_settings, tmp_path_factory):
-    db = tmp_path_factory.mktemp("injection") / "orders.db"
-    s = build_services(
-        Settings(home=bundled_settings.home, database_url=f"sqlite:///{db}"), with_llm=False
-    )
-    yield s
-    s.close()
+def services(scratch_services):
+    return scratch_services
 
 
 def _core(d) -> tuple:

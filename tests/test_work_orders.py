@@ -227,7 +227,13 @@ def _tables(url: str) -> set[str]:
 def test_migrations_up_then_down_leave_no_tables(db_url):
     run_migrations(db_url)
     run_migrations(db_url)  # a second upgrade (every process start) is a no-op
-    assert _tables(db_url) == {"work_orders", "work_order_audit", "alembic_version"}
+    assert _tables(db_url) == {
+        "work_orders",
+        "work_order_audit",
+        "work_order_vectors",
+        "disposition_traces",
+        "alembic_version",
+    }
     assert current_revision(db_url) == "0003_vectors_traces"
     engine = make_engine(db_url)
     indexes = {i["name"] for i in sa.inspect(engine).get_indexes("work_orders")}
