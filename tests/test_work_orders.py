@@ -668,4 +668,4 @@ def test_orders_cli_approves_then_refuses_an_illegal_decision(tmp_path):
     assert ok.exit_code == 0, ok.output
     assert "已派单" in ok.output
     bad = runner.invoke(orders_app, ["reject", str(order.id), "--database-url", url])
-    assert bad.exit_code == 1 and "illegal transition" in bad.output
+    assert bad.exit_code == 1 and "illegal decision" in bad.output and "accepted" in bad.output

@@ -28,7 +28,7 @@ from copilot.events.untrusted import strip_instructions
 from copilot.gazetteer import PlaceResolution
 from copilot.work_orders.decisions import DECISION_STATES
 from copilot.work_orders.schemas import OrderChanges, WorkOrderOut
-from copilot.work_orders.states import State
+from copilot.work_orders.states import TRANSITIONS, State
 from copilot.work_orders.store import WorkOrderStore
 from copilot.work_orders.vectors import OrderVectors, SimilarOrder
 from retrievers.knowledge_base import KnowledgeBase
@@ -60,6 +60,9 @@ class Disposition(BaseModel):
     fallbacks: list[str] = Field(default_factory=list)
     trace_id: str
     thread_id: str
+
+
+ACTION_ZH = {"approve": "批准", "return": "退回", "reject": "驳回"}
 
 
 class NotPending(ValueError):
@@ -298,7 +301,11 @@ class DispositionService:
             if target is State.DISPATCHED:
                 return self.dispatch(approval, order.id)
             return self.transition(approval, order.id, target)
-        raise NotPending(f"工单{order.order_no}当前状态为{order.state.value}，不能再作此决定")
+        allowed = ", ".join(sorted(s.value for s in TRANSITIONS[order.state])) or "none (final)"
+        raise NotPending(
+            f"工单{order.order_no}当前状态为{order.state.label}，不能再{ACTION_ZH[approval.action]}"
+            f" (illegal decision; next states allowed: {allowed})"
+        )
 
     def _disposition(self, values: dict[str, Any]) -> Disposition:
         order = values.get("order")
