@@ -411,3 +411,21 @@ def test_the_real_small_model_drives_the_model_path_end_to_end(
         assert s.decide(done.order.id, "approve", actor="o").state == State.DISPATCHED
     finally:
         s.close()
+
+
+def test_a_retry_after_a_crash_mid_run_finishes_it_with_the_same_order(plain, monkeypatch):
+    vectors = plain.dispositions.vectors
+    real_add = vectors.add
+
+    def crash_once(*args, **kwargs):
+        monkeypatch.setattr(vectors, "add", real_add)
+        raise ConnectionError("database went away after the order was written")
+
+    monkeypatch.setattr(vectors, "add", crash_once)
+    with pytest.raises(ConnectionError):
+        plain.submit_event(STALL, reporter="g", idempotency_key="crash-mid-run")
+    written = [o for o in plain.orders.list() if o.idempotency_key == "crash-mid-run"]
+    assert len(written) == 1  # the order was written, its checkpoint was not
+    done = plain.submit_event(STALL, reporter="g", idempotency_key="crash-mid-run")
+    assert done.order.id == written[0].id and done.order.state == State.PENDING_APPROVAL
+    assert plain.decide(done.order.id, "approve", actor="o").state == State.DISPATCHED

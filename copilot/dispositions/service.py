@@ -110,7 +110,13 @@ class DispositionService:
         thread_id = thread_for(idempotency_key)
         config = _config(thread_id)
         with self._lock(thread_id):
-            if not self.graph.get_state(config).values:
+            snapshot = self.graph.get_state(config)
+            if snapshot.values and snapshot.next and "approval" not in snapshot.next:
+                # An earlier try died mid-run (the process, a database): finish it from its
+                # last checkpoint; the store's idempotency key makes a repeated write a replay.
+                self.graph.invoke(None, config)
+                self._save_trace(config)
+            elif not snapshot.values:
                 state: DispositionState = {
                     "thread_id": thread_id,
                     "trace_id": new_trace_id(),
