@@ -29,6 +29,7 @@ def ordinary():
         "商场安全出口被铁链锁住了",
         "独居老人两天联系不上，敲门没人应",
         "电梯里困了三个人",
+        "屋后的堡坎鼓起来了，还在往下掉石头",
         "A stray dog bit a child near the school",
     ],
 )
@@ -43,6 +44,7 @@ def test_danger_is_urgent_however_it_is_worded(ordinary, text):
         "幸好没有人受伤，狗已经跑了",
         "小区门口的垃圾桶满了",
         "担心有火灾隐患，纸箱堆得很高",
+        "通道上停满了车，有一回救护车都开不进来",
     ],
 )
 def test_negated_or_merely_possible_danger_is_not_urgent(ordinary, text):

@@ -31,7 +31,11 @@ _BURNING_ON_PURPOSE = re.compile(
     r"(烧烤|油烟|焚烧|烧秸秆|烧垃圾|烧纸|烧东西|烧塑料|燃放|火炮|burn)", re.I
 )
 _STRUCTURE = r"(墙|房子|房屋|楼|屋|堡坎|挡墙|边坡|山体|天花板|屋顶|阳台|招牌|广告牌|棚|桥|wall|house|building|roof|ceiling)"
-_COLLAPSE = r"(要垮|会垮|快垮|垮塌|垮了|要倒|快倒|倒塌|塌了|塌方|坍塌|崩塌|掉下来|坠落|随时|摇摇欲坠|collapse|fall down)"
+# Stones coming off a wall or slope are a collapse under way, not a risk to come.
+_COLLAPSE = (
+    r"(要垮|会垮|快垮|垮塌|垮了|要倒|快倒|倒塌|塌了|塌方|坍塌|崩塌|掉下来|坠落|随时|摇摇欲坠|"
+    r"掉石头|落石|滚石|collapse|fall down)"
+)
 _CRACK = r"(开裂|裂缝|裂开|鼓包|变形|倾斜|下沉|沉降|crack|lean)"
 _WATER = r"(水|淹|洪|涝|flood|water)"
 _HOME_IN = (
@@ -87,10 +91,12 @@ PRESSING = re.compile(
     r"(好多|十几|几十)(户|家)|超限|阈值|限值|消防车?通道|"
     r"spreading|dangerous|hazard|many households)"
 )
-# Negations and hypotheticals close before a concept cancel it ("没有人受伤", "未发现明火",
-# "万一燃起来"): they describe a risk, which is 较急 at most.
+# Negations, hypotheticals and past occasions close before a concept cancel it ("没有人受伤",
+# "未发现明火", "万一燃起来", "有一回救护车都开不进来"): they describe a risk, which is 较急
+# at most.
 _NEGATION = re.compile(
     r"(没有|没|未|无|不是|并非|差点|险些|防止|以免|万一|如果|要是|担心|怕|以防|"
+    r"有一回|有一次|上次|上回|曾经|"
     r"no |not |without |if )(人|任何人|造成|发现|哪天)?$"
 )
 
