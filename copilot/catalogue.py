@@ -32,6 +32,17 @@ class LegalBasis(BaseModel):
     article: str
 
 
+class LocalLegalBasis(LegalBasis):
+    """An article of a county's own regulation, cited only for events inside ``applies_in``.
+
+    Autonomous counties (酉阳, 彭水, 石柱…) have regulations of their own that govern the same
+    matters as the citywide texts there, often with the exact prohibition and penalty; they
+    come first in that county and never elsewhere (``local_legal_basis.json``).
+    """
+
+    applies_in: list[str] = Field(description="Division codes (district or town) it covers.")
+
+
 class Escalation(BaseModel):
     after_hours_overdue: int
     to_tier: Tier
@@ -67,6 +78,20 @@ class EventType(BaseModel):
     escalation: Escalation
     urgent_keywords: list[str] = Field(default_factory=list)
     legal_basis: list[LegalBasis] = Field(default_factory=list)
+    local_legal_basis: list[LocalLegalBasis] = Field(
+        default_factory=list,
+        description="County regulations for the type (catalogue/local_legal_basis.json).",
+    )
+
+    def legal_basis_at(self, division_codes: set[str]) -> list[LegalBasis]:
+        """The articles for an event placed under ``division_codes`` (the place's path):
+        the local regulation's first where one applies, then the citywide ones."""
+        local = [
+            LegalBasis(doc_title=b.doc_title, article=b.article)
+            for b in self.local_legal_basis
+            if division_codes & set(b.applies_in)
+        ]
+        return [*local, *self.legal_basis]
 
 
 class Catalogue:
@@ -92,6 +117,19 @@ class Catalogue:
             raise ValueError(f"extra examples for unknown event types: {sorted(unknown)}")
         for t in types:
             t.extra_examples = extra.get(t.id, [])
+        local = path.parent / "local_legal_basis.json"
+        if local.is_file():
+            by_id = {t.id: t for t in types}
+            for reg in json.loads(local.read_text(encoding="utf-8")):
+                for type_id, articles in reg["types"].items():
+                    if type_id not in by_id:
+                        raise ValueError(f"local legal basis for unknown event type: {type_id}")
+                    by_id[type_id].local_legal_basis += [
+                        LocalLegalBasis(
+                            doc_title=reg["doc_title"], article=a, applies_in=reg["applies_in"]
+                        )
+                        for a in articles
+                    ]
         return cls(types)
 
     def __len__(self) -> int:

@@ -205,6 +205,12 @@ def test_a_similar_past_order_is_found_for_a_new_report_of_the_same_problem(plai
         idempotency_key="similar-2",
     )
     assert first.order_no in [s.order_no for s in again.similar]
+    other = plain.submit_event(
+        "渝北区两路街道空港大道有工地半夜施工，噪音太大睡不着",
+        reporter="g",
+        idempotency_key="similar-3",
+    )
+    assert first.order_no not in [s.order_no for s in other.similar]  # same street, other problem
     assert again.order.details["similar"][: len(again.similar)] == [
         s.order_no for s in again.similar
     ]

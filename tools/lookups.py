@@ -48,6 +48,7 @@ class LookupResponsibilityArgs(BaseModel):
 class FindSimilarOrdersArgs(BaseModel):
     text: str = Field(min_length=1, max_length=QUERY_CHARS, description="事件描述")
     district_code: str | None = Field(default=None, max_length=24, description="区县编码")
+    event_type: str | None = Field(default=None, max_length=64, description="事件类型编码")
 
 
 def search_policy_tool(ops: LookupOps) -> StructuredTool:
@@ -106,8 +107,10 @@ def lookup_responsibility_tool(ops: LookupOps) -> StructuredTool:
 
 
 def find_similar_orders_tool(ops: LookupOps) -> StructuredTool:
-    def run(text: str, district_code: str | None = None) -> list[dict[str, Any]]:
-        return [s.model_dump() for s in ops.similar_orders(text, district_code)]
+    def run(
+        text: str, district_code: str | None = None, event_type: str | None = None
+    ) -> list[dict[str, Any]]:
+        return [s.model_dump() for s in ops.similar_orders(text, district_code, event_type)]
 
     return StructuredTool.from_function(
         func=run,

@@ -131,7 +131,9 @@ class DispositionOps(Protocol):
 
     def legal_basis(self, report_text: str, decision: RouteDecision) -> list[BasisQuote]: ...
 
-    def similar_orders(self, report_text: str, district_code: str | None) -> list[SimilarOrder]: ...
+    def similar_orders(
+        self, report_text: str, district_code: str | None, event_type: str | None = None
+    ) -> list[SimilarOrder]: ...
 
     def template_draft(
         self, report_text: str, decision: RouteDecision, basis: list[BasisQuote]
@@ -239,10 +241,10 @@ class DispositionNodes:
     def similar_orders(self, state: DispositionState, rec: StepRecorder) -> dict[str, Any]:
         decision = _decision(state)
         district = (decision.place_code or "")[:6] or None
-        similar = self.ops.similar_orders(state["report_text"], district)
+        similar = self.ops.similar_orders(state["report_text"], district, decision.event_type)
         rec.call(
             "find_similar_orders",
-            {"district_code": district},
+            {"district_code": district, "event_type": decision.event_type},
             summary="、".join(s.order_no for s in similar),
         )
         return {"similar": [s.model_dump() for s in similar]}

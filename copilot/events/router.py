@@ -230,6 +230,13 @@ class EventRouter:
         cooperating = self._cooperating(spans, tier, district, town, etype)
         if cooperating:
             reasons.append("协同单位：" + "、".join(cooperating))
+        here = {d.code for d in h.path(place.code)} if place is not None else set()
+        basis = etype.legal_basis_at(here)
+        local_titles = dict.fromkeys(
+            b.doc_title for b in basis[: len(basis) - len(etype.legal_basis)]
+        )
+        if local_titles:
+            reasons.append("适用本地法规：" + "、".join(f"《{t}》" for t in local_titles))
         deadline = etype.deadline_hours[cls.urgency or "一般"]
         reasons.append(f"办理时限：{cls.urgency}，{deadline}小时")
         return RouteDecision(
@@ -252,7 +259,7 @@ class EventRouter:
             place_confidence=res.best.confidence if res.best else None,
             cooperating_units=cooperating,
             deadline_hours=deadline,
-            legal_basis=etype.legal_basis,
+            legal_basis=basis,
             top3=cls.top3,
             reasons=reasons,
         )

@@ -1,7 +1,7 @@
 """Order text vectors beside the store: "similar past orders" for a new event.
 
 Vectors are compared in process (cosine over at most ``MAX_SCAN`` recent orders of the
-same district, else of the city), which is milliseconds at a district's volume. A city
+same district and type), which is milliseconds at a district's volume. A city
 with millions of orders would move them to the vector store (ROADMAP: scale-out).
 """
 
@@ -56,8 +56,9 @@ class OrderVectors:
         district_code: str | None = None,
         min_similarity: float = 0.0,
         exclude: set[int] | None = None,
+        event_type: str | None = None,
     ) -> list[SimilarOrder]:
-        """The ``k`` most similar orders (same district first when one is given)."""
+        """The ``k`` most similar orders, of the district and the event type when given."""
         q = (
             select(OrderVector.order_id, OrderVector.vector)
             .where(OrderVector.model == self.model)
@@ -66,6 +67,10 @@ class OrderVectors:
         )
         if district_code:
             q = q.where(OrderVector.district_code == district_code)
+        if event_type:
+            q = q.join(WorkOrder, WorkOrder.id == OrderVector.order_id).where(
+                WorkOrder.event_type == event_type
+            )
         with self._read() as s:
             rows = [(oid, vec) for oid, vec in s.execute(q) if oid not in (exclude or set())]
             if not rows:
