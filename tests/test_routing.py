@@ -71,7 +71,7 @@ def test_every_legal_basis_names_an_article_that_exists_in_the_bundled_corpus(ca
         titles[text.splitlines()[0].lstrip("# ").strip()] = text
     checked = 0
     for t in catalogue.types:
-        for basis in t.legal_basis:
+        for basis in [*t.legal_basis, *t.local_legal_basis]:
             assert basis.doc_title in titles, (t.id, basis.doc_title)
             assert re.search(rf"^{basis.article}[ 　]", titles[basis.doc_title], re.MULTILINE), (
                 t.id,
@@ -236,6 +236,28 @@ def test_event_spanning_two_districts_goes_to_the_city(router):
     d = router.route("嘉陵江上从沙坪坝区井口街道一直到江北区观音桥街道的江面漂满了垃圾")
     assert d.tier == "市级" and d.district is None
     assert d.owner_unit.startswith("重庆市")
+
+
+def test_a_county_regulation_is_cited_first_in_its_county_and_never_elsewhere(router):
+    text = "{}城区新修的楼盘工地，天天晚上打桩搞到凌晨一两点，吵得睡不着"
+    local = router.route(text.format("酉阳县钟多街道"))
+    assert local.event_type == "ECO-NOISE-CONSTRUCTION"
+    assert local.legal_basis[0].doc_title == "酉阳土家族苗族自治县城镇管理条例"
+    assert any("适用本地法规" in r for r in local.reasons)
+    elsewhere = router.route(text.format("渝北区两路街道"))
+    assert elsewhere.event_type == "ECO-NOISE-CONSTRUCTION"
+    assert all("酉阳" not in b.doc_title for b in elsewhere.legal_basis)
+
+
+def test_local_legal_basis_for_an_unknown_type_is_refused(tmp_path):
+    source = REPO / "data" / "catalogue" / "event_types.json"
+    (tmp_path / "event_types.json").write_text(source.read_text(encoding="utf-8"), "utf-8")
+    (tmp_path / "local_legal_basis.json").write_text(
+        '[{"doc_title": "x", "applies_in": ["500242"], "types": {"NO-SUCH-TYPE": ["第一条"]}}]',
+        "utf-8",
+    )
+    with pytest.raises(ValueError, match="NO-SUCH-TYPE"):
+        Catalogue.load(tmp_path / "event_types.json")
 
 
 def test_emergency_goes_to_the_district_department_and_is_urgent(router):
