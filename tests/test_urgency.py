@@ -31,6 +31,9 @@ def ordinary():
         "电梯里困了三个人",
         "屋后的堡坎鼓起来了，还在往下掉石头",
         "A stray dog bit a child near the school",
+        "有人晕倒了，赶紧打120",
+        "楼下仓库着火了，烟好大",
+        "之前就报过，现在又着火了",
     ],
 )
 def test_danger_is_urgent_however_it_is_worded(ordinary, text):
@@ -45,6 +48,9 @@ def test_danger_is_urgent_however_it_is_worded(ordinary, text):
         "小区门口的垃圾桶满了",
         "担心有火灾隐患，纸箱堆得很高",
         "通道上停满了车，有一回救护车都开不进来",
+        "村民在承包地上开挖地基，占用耕地约120平方米",
+        "田里到处在烧油菜秆，网格员说了两句，人一走又烧起来了",
+        "消防通道被私家车停满，上个月有户人家着火，消防车开不进来",
     ],
 )
 def test_negated_or_merely_possible_danger_is_not_urgent(ordinary, text):

@@ -16,19 +16,21 @@ from pydantic import BaseModel, Field
 from copilot.catalogue import EventType, MessageType, Urgency
 
 # Concepts: alternatives written as regular expressions.
-_INJURY = r"(受伤|摔倒了|有人摔倒|已经有人摔|咬伤|咬了|抓伤|摔伤|烫伤|烧伤|砸伤|撞伤|割伤|划伤|流血|出血|骨折|晕倒|昏迷|休克|不省人事|抽搐|送医|送到医院|120|急救|救护车|死亡|身亡|遇难|伤亡|伤者|injur|bleed|bitten|unconscious)"
+# "120" only as the ambulance number (打120, 120来了), never in "约120平方米".
+_INJURY = r"(受伤|摔倒了|有人摔倒|已经有人摔|咬伤|咬了|抓伤|摔伤|烫伤|烧伤|砸伤|撞伤|割伤|划伤|流血|出血|骨折|晕倒|昏迷|休克|不省人事|抽搐|送医|送到医院|(?:打|拨|叫|喊)了?\s*120|(?<!\d)120(?=急救|救护|来了|车)|急救|救护车|死亡|身亡|遇难|伤亡|伤者|injur|bleed|bitten|unconscious)"
 _VULNERABLE = r"(小孩|孩子|儿童|小朋友|娃儿|幼儿|婴儿|学生|老人|老年人|婆婆|爷爷|奶奶|孕妇|残疾人|病人|瘫痪|独居|child|kid|elderly|old man|old woman)"
 _BITE = r"(咬|扑|追着|攻击|bit|attack)"
 _GAS = r"(燃气|煤气|天然气|液化气|气罐|gas)"
 _SMELL = r"(味|闻到|泄漏|泄露|漏气|嘶嘶|smell|leak)"
-_FIRE = (
-    r"(着火|起火|失火|火灾(?!隐患|风险|危险)|燃起来|烧起来|明火|火苗|火势|爆炸|炸了|"
-    r"on fire|explosion)"
-)
-# Smoke is a fire only where nothing is being burnt on purpose (rubbish, straw, barbecue).
+_FIRE = r"(着火|起火|失火|火灾(?!隐患|风险|危险)|火势|爆炸|炸了|on fire|explosion)"
+# Flames and smoke are a fire only where nothing is being burnt on purpose (rubbish, straw,
+# crop stalks, barbecue): "人一走又烧起来了" is the same burning starting again.
+_FLAMES = r"(燃起来|烧起来|明火|火苗)"
 _SMOKE = r"(冒烟|浓烟|smoke)"
 _BURNING_ON_PURPOSE = re.compile(
-    r"(烧烤|油烟|焚烧|烧秸秆|烧垃圾|烧纸|烧东西|烧塑料|燃放|火炮|burn)", re.I
+    r"(烧烤|油烟|焚烧|烧纸|烧东西|烧塑料|燃放|火炮|burn|"
+    r"烧[^，。！？；\s]{0,3}(秆|杆|秸|草|叶|柴|垃圾|废|轮胎|麦|谷))",
+    re.I,
 )
 _STRUCTURE = r"(墙|房子|房屋|楼|屋|堡坎|挡墙|边坡|山体|天花板|屋顶|阳台|招牌|广告牌|棚|桥|wall|house|building|roof|ceiling)"
 # Stones coming off a wall or slope are a collapse under way, not a risk to come.
@@ -66,6 +68,7 @@ URGENT_RULES: tuple[UrgencyRule, ...] = (
     UrgencyRule("危及老人儿童等弱势人员", (_VULNERABLE, _BITE)),
     UrgencyRule("燃气泄漏气味", (_GAS, _SMELL), window=20),
     UrgencyRule("火情", (_FIRE,), window=0),
+    UrgencyRule("火情", (_FLAMES,), window=0, unless=_BURNING_ON_PURPOSE),
     UrgencyRule("火情", (_SMOKE,), window=0, unless=_BURNING_ON_PURPOSE),
     UrgencyRule("房屋或构筑物有垮塌危险", (_STRUCTURE, _COLLAPSE)),
     UrgencyRule("房屋开裂有垮塌危险", (_CRACK, _COLLAPSE)),
@@ -99,14 +102,26 @@ _NEGATION = re.compile(
     r"有一回|有一次|上次|上回|曾经|"
     r"no |not |without |if )(人|任何人|造成|发现|哪天)?$"
 )
+# A clause that starts in the past tells history ("上个月有户人家着火，消防车开不进来"):
+# the danger is a reason to act, not an emergency now.
+_PAST_CLAUSE = re.compile(
+    r"(上个?月|上个?星期|上周|去年|前年|前些年|以前|之前|那次|那回|当时|有一回|有一次|上次|上回|曾经)"
+)
+_CLAUSE_END = re.compile(r"[，,。！!？?；;\n]")
+
+
+def _clause_before(text: str, pos: int) -> str:
+    ends = [m.end() for m in _CLAUSE_END.finditer(text, 0, pos)]
+    return text[ends[-1] if ends else 0 : pos]
 
 
 def _spans(pattern: str, text: str) -> list[int]:
     out = []
     for m in re.finditer(pattern, text, flags=re.IGNORECASE):
         before = text[max(0, m.start() - 6) : m.start()]
-        if not _NEGATION.search(before):
-            out.append(m.start())
+        if _NEGATION.search(before) or _PAST_CLAUSE.search(_clause_before(text, m.start())):
+            continue
+        out.append(m.start())
     return out
 
 
