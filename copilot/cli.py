@@ -36,6 +36,11 @@ _LAZY_APPS = {
         "工单 work orders: list, show, approve, return, reject.",
     ),
     "sla": ("copilot.work_orders.cli", "sla_app", "时限管理 SLA: escalate overdue work orders."),
+    "users": (
+        "copilot.users.cli",
+        "users_app",
+        "用户 users: add (prints a token once), list, revoke, link a WeCom id.",
+    ),
 }
 
 

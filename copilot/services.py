@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from copilot.answers.engine import AnswerEngine
 from copilot.catalogue import Catalogue
-from copilot.dispositions.approval import Action
-from copilot.dispositions.checkpoints import Checkpoints
-from copilot.dispositions.llm_drafter import ModelDrafter
-from copilot.dispositions.service import Disposition, DispositionService
-from copilot.dispositions.traces import Trace, TraceStore
 from copilot.events.classifier import EventClassifier
 from copilot.events.letters import LetterClassifier
 from copilot.events.message_type import MessageTypeClassifier
@@ -26,11 +21,18 @@ from copilot.llm.factory import build_llm
 from copilot.settings import Settings
 from copilot.work_orders.schemas import OrderChanges, WorkOrderOut
 from copilot.work_orders.store import SqlWorkOrderStore, WorkOrderStore
-from copilot.work_orders.vectors import OrderVectors
 from retrievers.knowledge_base import KnowledgeBase
-from tools.registry import build_tools, model_tools
 
-__all__ = ["Disposition", "Services", "build_services"]
+if TYPE_CHECKING:
+    # LangGraph and LangChain load only when a disposition is first needed: commands that
+    # never dispose (ask, search, route) start without them.
+    from copilot.dispositions.approval import Action
+    from copilot.dispositions.checkpoints import Checkpoints
+    from copilot.dispositions.service import Disposition, DispositionService
+    from copilot.dispositions.traces import Trace
+    from copilot.users.store import UserStore
+
+__all__ = ["Services", "build_services"]
 # A draft in Chinese with four steps is about 400 tokens; a model still talking past this
 # is not going to produce a valid one.
 DRAFT_MAX_TOKENS = 600
@@ -49,6 +51,7 @@ class Services:
     _orders: WorkOrderStore | None = field(default=None, repr=False)
     _dispositions: DispositionService | None = field(default=None, repr=False)
     _checkpoints: Checkpoints | None = field(default=None, repr=False)
+    _users: UserStore | None = field(default=None, repr=False)
 
     @property
     def router(self) -> EventRouter:
@@ -93,10 +96,22 @@ class Services:
         return self._orders
 
     @property
+    def users(self) -> UserStore:
+        """Users and their API tokens, in the work-order database."""
+        if self._users is None:
+            from copilot.users.store import UserStore
+
+            self._users = UserStore(self.orders.engine, self.hierarchy)  # type: ignore[attr-defined]
+        return self._users
+
+    @property
     def dispositions(self) -> DispositionService:
         """The disposition graph with its checkpointer, built on first use."""
         if self._dispositions is None:
             from copilot.dispositions.checkpoints import checkpoint_url, open_checkpoints
+            from copilot.dispositions.service import DispositionService
+            from copilot.dispositions.traces import TraceStore
+            from copilot.work_orders.vectors import OrderVectors
 
             self._checkpoints = open_checkpoints(checkpoint_url(self.settings))
             engine = self.orders.engine  # type: ignore[attr-defined]
@@ -123,6 +138,9 @@ class Services:
         if chat is None:
             return None
         name = self.llm.name if self.llm is not None else type(chat).__name__
+
+        from copilot.dispositions.llm_drafter import ModelDrafter
+        from tools.registry import build_tools, model_tools
 
         def factory(service: DispositionService) -> ModelDrafter:
             tools = model_tools(build_tools(service, self.indicators))

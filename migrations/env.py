@@ -10,6 +10,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
+from copilot.users import models as _users  # noqa: F401  (registers the users tables)
 from copilot.work_orders.db import make_engine
 from copilot.work_orders.models import Base
 

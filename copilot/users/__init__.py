@@ -1,0 +1,1 @@
+"""Users, their roles and jurisdictions, and API tokens (hashed at rest)."""

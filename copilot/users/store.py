@@ -1,0 +1,208 @@
+"""Users and tokens: create, list, revoke, and authenticate a bearer token."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
+
+from copilot.hierarchy import Hierarchy
+from copilot.users.models import ApiToken, User
+from copilot.work_orders.db import write_engine
+
+TOKEN_PREFIX = "cq_"
+
+
+class Role(StrEnum):
+    """Staff of one tier answer for their division's subtree; evaluators read everything;
+    admins also manage documents and users."""
+
+    CITY = "city_staff"
+    DISTRICT = "district_staff"
+    TOWN = "town_staff"
+    VILLAGE = "village_staff"
+    GRID = "grid_staff"
+    EVALUATOR = "evaluator"
+    ADMIN = "admin"
+
+
+# The division level a staff role's jurisdiction must have.
+ROLE_LEVELS: dict[Role, tuple[str, ...]] = {
+    Role.CITY: ("city",),
+    Role.DISTRICT: ("district", "zone"),
+    Role.TOWN: ("town",),
+    Role.VILLAGE: ("village",),
+    Role.GRID: ("grid",),
+}
+# Chinese names people type for the roles.
+ROLE_ALIASES: dict[str, Role] = {
+    "市级": Role.CITY,
+    "区县": Role.DISTRICT,
+    "镇街": Role.TOWN,
+    "村社": Role.VILLAGE,
+    "网格": Role.GRID,
+    "评测": Role.EVALUATOR,
+    "管理员": Role.ADMIN,
+}
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    role: Role
+    jurisdiction: str
+    wecom_user: str | None = None
+    active: bool
+    created_at: datetime
+
+
+class NewUser(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=64)
+    role: Role
+    jurisdiction: str = Field(min_length=2, max_length=24, pattern=r"^\d+$")
+    wecom_user: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class UserError(ValueError):
+    """A user that cannot be created or found; the message is for the operator."""
+
+
+def parse_role(value: str) -> Role:
+    value = value.strip()
+    if value in ROLE_ALIASES:
+        return ROLE_ALIASES[value]
+    try:
+        return Role(value)
+    except ValueError:
+        names = ", ".join([*(r.value for r in Role), *ROLE_ALIASES])
+        raise UserError(f"unknown role {value!r}; one of: {names}") from None
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class UserStore:
+    """Users in the work-order database (tables from migration 0004)."""
+
+    def __init__(self, engine: Engine, hierarchy: Hierarchy) -> None:
+        self.hierarchy = hierarchy
+        self._read = sessionmaker(engine, expire_on_commit=False)
+        self._write = sessionmaker(write_engine(engine), expire_on_commit=False)
+
+    def add(self, new: NewUser) -> tuple[UserOut, str]:
+        """Create a user and its first token; the token is returned once, never stored."""
+        self._check_jurisdiction(new.role, new.jurisdiction)
+        now = datetime.now(UTC)
+        try:
+            with self._write.begin() as s:
+                user = User(
+                    name=new.name,
+                    role=new.role.value,
+                    jurisdiction=new.jurisdiction,
+                    wecom_user=new.wecom_user,
+                    active=True,
+                    created_at=now,
+                )
+                s.add(user)
+                s.flush()
+                token = self._issue(s, user.id, now)
+                return UserOut.model_validate(user), token
+        except IntegrityError as exc:
+            raise UserError(f"a user named {new.name!r} (or that WeCom id) exists") from exc
+
+    def new_token(self, ref: str | int) -> str:
+        """Another token for an existing user (rotation); earlier ones stay valid."""
+        with self._write.begin() as s:
+            user = self._find(s, ref)
+            return self._issue(s, user.id, datetime.now(UTC))
+
+    def list(self) -> list[UserOut]:
+        with self._read() as s:
+            return [UserOut.model_validate(u) for u in s.scalars(select(User).order_by(User.id))]
+
+    def get(self, ref: str | int) -> UserOut:
+        with self._read() as s:
+            return UserOut.model_validate(self._find(s, ref))
+
+    def by_wecom(self, wecom_user: str) -> UserOut | None:
+        with self._read() as s:
+            user = s.scalar(select(User).where(User.wecom_user == wecom_user, User.active))
+            return UserOut.model_validate(user) if user else None
+
+    def link_wecom(self, ref: str | int, wecom_user: str) -> UserOut:
+        try:
+            with self._write.begin() as s:
+                user = self._find(s, ref)
+                user.wecom_user = wecom_user
+                return UserOut.model_validate(user)
+        except IntegrityError as exc:
+            raise UserError(f"WeCom id {wecom_user!r} is linked to another user") from exc
+
+    def revoke(self, ref: str | int) -> UserOut:
+        """Disable the user and revoke every token it has."""
+        now = datetime.now(UTC)
+        with self._write.begin() as s:
+            user = self._find(s, ref)
+            user.active = False
+            for token in s.scalars(select(ApiToken).where(ApiToken.user_id == user.id)):
+                token.revoked_at = token.revoked_at or now
+            return UserOut.model_validate(user)
+
+    def authenticate(self, token: str) -> UserOut | None:
+        """The active user a bearer token belongs to, or None."""
+        if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+            return None
+        with self._read() as s:
+            row = s.execute(
+                select(User)
+                .join(ApiToken, ApiToken.user_id == User.id)
+                .where(
+                    ApiToken.token_hash == hash_token(token),
+                    ApiToken.revoked_at.is_(None),
+                    User.active,
+                )
+            ).scalar_one_or_none()
+            return UserOut.model_validate(row) if row else None
+
+    def _issue(self, s, user_id: int, now: datetime) -> str:
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        s.add(
+            ApiToken(
+                user_id=user_id,
+                token_hash=hash_token(token),
+                prefix=token[: len(TOKEN_PREFIX) + 6],
+                created_at=now,
+                revoked_at=None,
+            )
+        )
+        return token
+
+    def _find(self, s, ref: str | int) -> User:
+        if isinstance(ref, int) or str(ref).isdigit():
+            user = s.get(User, int(ref))
+        else:
+            user = s.scalar(select(User).where(User.name == ref))
+        if user is None:
+            raise UserError(f"no user {ref!r}")
+        return user
+
+    def _check_jurisdiction(self, role: Role, code: str) -> None:
+        node = self.hierarchy.get(code)
+        if node is None:
+            raise UserError(f"unknown division code {code!r}")
+        levels = ROLE_LEVELS.get(role)
+        if levels is not None and node.level not in levels:
+            raise UserError(
+                f"a {role.value} answers for a {'/'.join(levels)}; {code} is a {node.level}"
+            )
