@@ -4,27 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, Field
 
-Board = Literal["设施运行", "生产生活服务", "生态景观", "社会治理", "应急动员", "文明创建"]
-TownBoard = Literal["党的建设", "经济发展", "民生服务", "平安法治"]
-Tier = Literal["网格", "村社", "镇街", "区县", "市级"]
-Urgency = Literal["紧急", "较急", "一般"]
-# 12345 practice: every message is routed; only 非事件 (greetings, thanks alone, spam, tests,
-# ads) stops before a department.
-MessageType = Literal["投诉求助", "咨询", "建议", "表扬", "非事件"]
-MESSAGE_TYPES: tuple[MessageType, ...] = ("投诉求助", "咨询", "建议", "表扬", "非事件")
-TIERS: tuple[Tier, ...] = ("网格", "村社", "镇街", "区县", "市级")
-BOARDS: tuple[Board, ...] = (
-    "设施运行",
-    "生产生活服务",
-    "生态景观",
-    "社会治理",
-    "应急动员",
-    "文明创建",
-)
+from copilot.vocabulary import Board, Tier, TownBoard, Urgency
 
 
 class LegalBasis(BaseModel):
@@ -134,11 +117,3 @@ class Catalogue:
 
     def __len__(self) -> int:
         return len(self.types)
-
-
-def tier_index(tier: Tier) -> int:
-    return TIERS.index(tier)
-
-
-def higher_tier(a: Tier, b: Tier) -> Tier:
-    return a if tier_index(a) >= tier_index(b) else b

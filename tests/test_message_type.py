@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from copilot.catalogue import MESSAGE_TYPES
 from copilot.events.message_type import (
     MessageTypeClassifier,
     MessageTypeResult,
     normalise,
     sender_text,
 )
+from copilot.vocabulary import MESSAGE_TYPES
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 

@@ -6,8 +6,9 @@ import re
 
 import pytest
 
-from copilot.catalogue import BOARDS, Catalogue
+from copilot.catalogue import Catalogue
 from copilot.services import build_services
+from copilot.vocabulary import BOARDS
 from evals.datasets import DATASETS_DIR, load_jsonl
 from evals.routing import score_routing
 from tests.conftest import POLICY, REPO

@@ -13,10 +13,11 @@ from __future__ import annotations
 import numpy as np
 from pydantic import BaseModel, Field
 
-from copilot.catalogue import Board, Catalogue, MessageType, Urgency
+from copilot.catalogue import Catalogue
 from copilot.events.letters import OTHER_CLASS, LetterClassifier
 from copilot.events.message_type import MessageTypeClassifier, normalise, sender_text
 from copilot.events.urgency import assess_urgency
+from copilot.vocabulary import Board, MessageType, Urgency
 from retrievers.embedders import Embedder
 from retrievers.query_rewrite import QueryRewriter
 

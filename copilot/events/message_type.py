@@ -53,8 +53,8 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 
-from copilot.catalogue import MESSAGE_TYPES, MessageType
 from copilot.events.ngram_model import NgramLinearModel
+from copilot.vocabulary import MESSAGE_TYPES, MessageType
 
 # The three types the learned model separates (the labelled data has no praise or
 # non-events); 表扬 and 非事件 are decided by rules alone.

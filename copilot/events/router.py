@@ -15,11 +15,12 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from copilot.answers.models import Citation
-from copilot.catalogue import Catalogue, EventType, LegalBasis, MessageType, Tier, higher_tier
+from copilot.catalogue import Catalogue, EventType, LegalBasis
 from copilot.events.classifier import Classification, EventClassifier, TypeScore
 from copilot.events.untrusted import strip_instructions
 from copilot.gazetteer import Gazetteer, PlaceMatch, PlaceResolution
 from copilot.hierarchy import Division, Hierarchy
+from copilot.vocabulary import MessageType, Tier, higher_tier
 
 # Departments that are the territorial government itself, not a line department.
 _TERRITORIAL = {"街道办事处", "乡镇人民政府", "社区居委会", "村民委员会"}

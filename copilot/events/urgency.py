@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
-from copilot.catalogue import EventType, MessageType, Urgency
+from copilot.catalogue import EventType
+from copilot.vocabulary import MessageType, Urgency
 
 # Concepts: alternatives written as regular expressions.
 # "120" only as the ambulance number (打120, 120来了), never in "约120平方米".
