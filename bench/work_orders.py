@@ -31,6 +31,7 @@ from rich.table import Table
 from sqlalchemy import make_url
 
 from bench._common import RESULTS_DIR, loadavg, machine_info, percentiles
+from copilot.vocabulary import TIERS, URGENCIES
 from copilot.work_orders import NewWorkOrder, SqlWorkOrderStore, State, make_engine
 from copilot.work_orders.db import normalize_url
 
@@ -47,8 +48,8 @@ def submission(i: int, run: str) -> NewWorkOrder:
         text=f"第{i}号事件：观音桥步行街东侧有个井盖莫得了，井口敞起，晚上很容易掉下去。",
         board="设施运行",
         event_type="FAC-MANHOLE-COVER",
-        urgency=("紧急", "较急", "一般")[i % 3],
-        tier=("网格", "村社", "镇街", "区县")[i % 4],
+        urgency=URGENCIES[i % 3],
+        tier=TIERS[i % 4],  # 网格 … 区县
         department="城市管理局",
         owner_unit="观音桥街道办事处",
         district_code=f"5001{i % 38:02d}",

@@ -24,13 +24,12 @@ from copilot.work_orders.schemas import (
     TransitionRequest,
     WorkOrderOut,
 )
-from copilot.work_orders.states import OPEN_STATES, TIERS, TRANSITIONS, State, Tier
+from copilot.work_orders.states import OPEN_STATES, TRANSITIONS, State
 from copilot.work_orders.store import SqlWorkOrderStore, WorkOrderStore
 
 __all__ = [
     "DATABASE_URL_ENV",
     "OPEN_STATES",
-    "TIERS",
     "TRANSITIONS",
     "AuditOut",
     "EditNotAllowed",
@@ -42,7 +41,6 @@ __all__ = [
     "OrderNotFound",
     "SqlWorkOrderStore",
     "State",
-    "Tier",
     "TransitionRequest",
     "VersionConflict",
     "WorkOrderError",

@@ -19,10 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
-Urgency = Literal["紧急", "较急", "一般"]
-URGENCIES: tuple[Urgency, ...] = ("紧急", "较急", "一般")  # most urgent first
+from copilot.vocabulary import URGENCIES, Urgency
 
 
 def utcnow() -> datetime:

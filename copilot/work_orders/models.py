@@ -34,8 +34,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from copilot.vocabulary import TIERS
 from copilot.work_orders.deadlines import as_utc
-from copilot.work_orders.states import TIERS, State
+from copilot.work_orders.states import State
 
 
 class UTCDateTime(TypeDecorator[datetime]):

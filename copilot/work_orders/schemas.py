@@ -9,10 +9,9 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from copilot.work_orders.deadlines import Urgency, check_deadline_hours
-from copilot.work_orders.states import OPEN_STATES, State, Tier
-
-Board = Literal["设施运行", "生产生活服务", "生态景观", "社会治理", "应急动员", "文明创建"]
+from copilot.vocabulary import Board, Tier, Urgency
+from copilot.work_orders.deadlines import check_deadline_hours
+from copilot.work_orders.states import OPEN_STATES, State
 
 
 class _Input(BaseModel):

@@ -1,4 +1,4 @@
-"""The work-order state machine: states, tiers and the table of legal transitions.
+"""The work-order state machine: states and the table of legal transitions.
 
 Happy path: draft → pending_approval → dispatched → accepted → in_progress → resolved → closed.
 The full table (``TRANSITIONS`` below is the single source of truth)::
@@ -23,7 +23,8 @@ Semantics of the side states (what a caller of ``transition`` can rely on):
   (returned → cancelled). Returning a dispatched order stops its SLA clock, because no
   unit is accountable for it until it is dispatched again; the approver guards against
   units returning orders just to reset the clock.
-- **escalated (已升级)**: the order has moved one tier up (网格→村社→镇街→区县→市级),
+- **escalated (已升级)**: the order has moved one tier up (网格→村社→镇街→区县→市级,
+  ``copilot.vocabulary.tier_up``),
   either by the SLA sweeper when the deadline plus the catalogue's grace has passed, or
   manually by an official. Every entry into ``escalated`` moves the tier; an order at 市级
   stays at 市级 and is flagged ``supervised`` (市级督办). The higher tier re-dispatches it
@@ -43,7 +44,6 @@ Semantics of the side states (what a caller of ``transition`` can rely on):
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
 
 
 class State(StrEnum):
@@ -108,9 +108,6 @@ INITIAL_STATES: frozenset[State] = frozenset({S.DRAFT, S.PENDING_APPROVAL})
 # Content may be edited only while nobody is accountable for the order yet.
 EDITABLE_STATES: frozenset[State] = frozenset({S.DRAFT, S.PENDING_APPROVAL, S.RETURNED})
 
-Tier = Literal["网格", "村社", "镇街", "区县", "市级"]
-TIERS: tuple[Tier, ...] = ("网格", "村社", "镇街", "区县", "市级")  # lowest first
-
 
 def is_legal(from_state: State, to_state: State) -> bool:
     return to_state in TRANSITIONS[from_state]
@@ -119,13 +116,3 @@ def is_legal(from_state: State, to_state: State) -> bool:
 def allowed_from(state: State) -> list[State]:
     """Legal next states in declaration order (stable for messages and UIs)."""
     return [s for s in State if s in TRANSITIONS[state]]
-
-
-def tier_up(tier: Tier, steps: int = 1) -> tuple[Tier, bool]:
-    """The tier ``steps`` above ``tier`` and whether the top (市级) was already reached.
-
-    The flag is what marks an order for 市级督办 when there is nowhere higher to go.
-    """
-    i = TIERS.index(tier)
-    top = len(TIERS) - 1
-    return TIERS[min(i + steps, top)], i + steps > top

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from copilot.vocabulary import tier_up
 from copilot.work_orders.db import make_engine, run_migrations, write_engine
 from copilot.work_orders.deadlines import (
     Urgency,
@@ -51,7 +52,7 @@ from copilot.work_orders.schemas import (
     TransitionRequest,
     WorkOrderOut,
 )
-from copilot.work_orders.states import EDITABLE_STATES, OPEN_STATES, State, is_legal, tier_up
+from copilot.work_orders.states import EDITABLE_STATES, OPEN_STATES, State, is_legal
 
 # Order numbers carry the date officials see: China has had one offset and no DST since 1991.
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
