@@ -59,7 +59,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from copilot.hierarchy import REPO_ROOT, Division, Hierarchy, tier_of
+from copilot.hierarchy import REPO_ROOT, Division, Hierarchy
+from copilot.vocabulary import tier_of
 
 DEFAULT_LANDMARKS_CSV = REPO_ROOT / "data" / "gazetteer" / "landmarks.csv"
 DEFAULT_OTHER_PLACES = REPO_ROOT / "data" / "lexicon" / "other_places.txt"

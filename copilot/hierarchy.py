@@ -27,27 +27,15 @@ from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from copilot.vocabulary import LEVEL_TIER, LEVELS, Level, Tier
+
 log = logging.getLogger(__name__)
 
-Level = Literal["city", "district", "zone", "town", "village", "grid"]
-LEVELS: tuple[Level, ...] = ("city", "district", "zone", "town", "village", "grid")
-
-#: Chinese tier of each level. Zones are district-level bodies, so they sit in the 区县 tier.
-TIER_NAMES: dict[str, str] = {
-    "city": "市级",
-    "district": "区县",
-    "zone": "区县",
-    "town": "镇街",
-    "village": "村社",
-    "grid": "网格",
-}
-#: The five tiers, top first (copilot.work_orders lists the same names lowest first).
-TIERS: tuple[str, ...] = ("市级", "区县", "镇街", "村社", "网格")
-#: Depth of each level below the city.
+#: Depth of each level below the city (the height of its tier counted from the top; see
+#: copilot.vocabulary, whose order tests/test_vocabulary.py checks against this).
 DEPTH: dict[str, int] = {"city": 0, "district": 1, "zone": 1, "town": 2, "village": 3, "grid": 4}
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -57,14 +45,6 @@ DEFAULT_DIVISIONS_CSV = REPO_ROOT / "data" / "divisions" / "chongqing_divisions.
 #: for the 11,234 villages, the "60,000+" of the design brief). An int gives a fixed count.
 DEFAULT_GRIDS_PER_VILLAGE: tuple[int, int] = (3, 8)
 GridSpec = int | tuple[int, int] | None
-
-
-def tier_of(level: str) -> str:
-    """市级 / 区县 / 镇街 / 村社 / 网格 for a level name; ValueError for an unknown level."""
-    try:
-        return TIER_NAMES[level]
-    except KeyError:
-        raise ValueError(f"unknown level {level!r}; expected one of {LEVELS}") from None
 
 
 # Longest first: 土家族苗族自治县 must be stripped before 自治县 and 县.
@@ -136,8 +116,8 @@ class Division:
             raise ValueError(f"unknown level {self.level!r} for {self.code} {self.name}")
 
     @property
-    def tier(self) -> str:
-        return TIER_NAMES[self.level]
+    def tier(self) -> Tier:
+        return LEVEL_TIER[self.level]
 
     @property
     def depth(self) -> int:

@@ -12,13 +12,12 @@ import pytest
 from copilot.hierarchy import (
     DEFAULT_DIVISIONS_CSV,
     FUNCTIONAL_ZONES,
-    TIER_NAMES,
     Division,
     Hierarchy,
     grid_count,
-    tier_of,
     village_short_name,
 )
+from copilot.vocabulary import LEVEL_TIER, tier_of
 
 VILLAGES = 11234
 
@@ -69,7 +68,7 @@ def test_tiers() -> None:
         "网格",
     ]
     assert tier_of("zone") == "区县"
-    assert set(TIER_NAMES) == {"city", "district", "zone", "town", "village", "grid"}
+    assert set(LEVEL_TIER) == {"city", "district", "zone", "town", "village", "grid"}
     with pytest.raises(ValueError):
         tier_of("province")
     with pytest.raises(ValueError):

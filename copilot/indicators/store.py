@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Protocol
 
 from pydantic import BaseModel
 
 from copilot.hierarchy import Hierarchy
 from copilot.indicators.library import IndicatorLibrary
-
-Tier = Literal["city", "district", "town"]
+from copilot.vocabulary import IndicatorTier
 
 
 class IndicatorValue(BaseModel):
     indicator: str
     region_code: str
     region_name: str
-    tier: Tier
+    tier: IndicatorTier  # the English label of a centre tier (vocabulary.TIER_EN)
     value: float
     year: int
     source_id: str
@@ -116,7 +115,7 @@ class IndicatorStore:
     def get(self, indicator: str, region_code: str) -> IndicatorValue | None:
         return self._values.get((indicator, region_code))
 
-    def by_tier(self, indicator: str, tier: Tier) -> list[IndicatorValue]:
+    def by_tier(self, indicator: str, tier: IndicatorTier) -> list[IndicatorValue]:
         return [v for (key, _), v in self._values.items() if key == indicator and v.tier == tier]
 
     def children(self, indicator: str, region_code: str) -> list[IndicatorValue]:
