@@ -568,6 +568,23 @@ def trace(
 
 
 @app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int, typer.Option("--event-workers", min=0, max=32, help="In-process event workers.")
+    ] = 2,
+) -> None:
+    """Serve the HTTP API (OpenAPI at /docs); users sign in with `copilot users add` tokens."""
+    import uvicorn
+
+    from copilot.api.app import create_app
+
+    out.print(f"API: http://{host}:{port}/docs  (tokens: copilot users add …)", highlight=False)
+    uvicorn.run(create_app(workers=workers), host=host, port=port, log_level="info")
+
+
+@app.command()
 def shell() -> None:
     """交互式问答 Interactive session: policy and indicator questions, event routing; 帮助 for examples."""
     from copilot.shell import run_shell

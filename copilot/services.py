@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     # never dispose (ask, search, route) start without them.
     from copilot.dispositions.approval import Action
     from copilot.dispositions.checkpoints import Checkpoints
+    from copilot.dispositions.inbox import EventInbox
     from copilot.dispositions.service import Disposition, DispositionService
     from copilot.dispositions.traces import Trace
     from copilot.users.store import UserStore
@@ -52,6 +53,7 @@ class Services:
     _dispositions: DispositionService | None = field(default=None, repr=False)
     _checkpoints: Checkpoints | None = field(default=None, repr=False)
     _users: UserStore | None = field(default=None, repr=False)
+    _inbox: EventInbox | None = field(default=None, repr=False)
 
     @property
     def router(self) -> EventRouter:
@@ -103,6 +105,24 @@ class Services:
 
             self._users = UserStore(self.orders.engine, self.hierarchy)  # type: ignore[attr-defined]
         return self._users
+
+    @property
+    def inbox(self) -> EventInbox:
+        """Submitted events waiting to be routed and drafted (the API's 202 queue)."""
+        if self._inbox is None:
+            from copilot.dispositions.inbox import EventInbox
+
+            self._inbox = EventInbox(self.orders.engine)  # type: ignore[attr-defined]
+        return self._inbox
+
+    def dispose_queued(self, event: Any) -> dict[str, Any]:
+        """Work one inbox event: the disposition, flattened as every face prints it."""
+        from copilot.dispositions.summary import summarise
+
+        done = self.submit_event(
+            event.text, event.reporter, event.idempotency_key, event.reporter_grid
+        )
+        return summarise(done).model_dump(mode="json")
 
     @property
     def dispositions(self) -> DispositionService:

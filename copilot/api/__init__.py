@@ -1,0 +1,1 @@
+"""The HTTP face: FastAPI over the service layer (``copilot serve``)."""

@@ -1,0 +1,110 @@
+"""The FastAPI app factory: one process serves the API (and later the UI and the bot).
+
+The lifespan builds the service layer once, starts the in-process event workers and the
+SLA sweeper, and closes everything on shutdown. Tests pass their own ``Services``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import PlainTextResponse
+
+from copilot.api import errors
+from copilot.api.metrics import Metrics
+from copilot.api.routes import events, knowledge, meta, orders
+from copilot.dispositions.inbox import InboxWorkers
+from copilot.services import Services
+from copilot.settings import Settings
+
+log = logging.getLogger("copilot.api")
+
+
+def create_app(
+    settings: Settings | None = None,
+    services: Services | None = None,
+    *,
+    workers: int = 2,
+    sweeper: bool = True,
+) -> FastAPI:
+    """The API. ``services`` (already built) is used as is and left open on shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = services is None
+        svc = services
+        if svc is None:
+            from copilot.knowledge import ensure_bundled_index
+            from copilot.services import build_services
+
+            conf = settings or Settings()
+            svc = build_services(conf)
+            ensure_bundled_index(svc.kb, conf)
+        app.state.services = svc
+        pool = InboxWorkers(svc.inbox, svc.dispose_queued, threads=workers) if workers else None
+        app.state.workers = pool
+        if pool is not None:
+            pool.start()
+        stop = None
+        if sweeper:
+            from copilot.work_orders.sweeper import start_sweeper
+
+            _, stop = start_sweeper(svc.orders, svc.settings.sla_sweep_interval_s)
+        try:
+            yield
+        finally:
+            if stop is not None:
+                stop.set()
+            if pool is not None:
+                pool.stop()
+            if owned:
+                svc.close()
+
+    app = FastAPI(
+        title="数字重庆 governance copilot API",
+        version="1.0",
+        description="Answers with citations, event routing and dispositions, work orders — "
+        "scoped to the signed-in user's jurisdiction. Errors: "
+        '`{"error": {"code", "message" (中文), "message_en"}}`.',
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    metrics = Metrics()
+    app.state.metrics = metrics
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next):
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        start = time.perf_counter()
+        response = await call_next(request)
+        elapsed = time.perf_counter() - start
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        metrics.observe(request.method, path, response.status_code, elapsed)
+        response.headers["x-request-id"] = request_id
+        # Never the Authorization header or the body: tokens and personal data stay out.
+        log.info(
+            "request",
+            extra={
+                "request_id": request_id,
+                "method": request.method,
+                "path": path,
+                "status": response.status_code,
+                "ms": round(elapsed * 1000, 1),
+            },
+        )
+        return response
+
+    @app.get("/metrics", response_class=PlainTextResponse, tags=["meta"], summary="Prometheus")
+    async def prometheus(request: Request) -> str:
+        svc: Services = request.app.state.services
+        return metrics.render(svc)
+
+    for router in (meta.router, knowledge.router, events.router, orders.router):
+        app.include_router(router)
+    return app

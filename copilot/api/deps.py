@@ -1,0 +1,54 @@
+"""Request dependencies: the service layer, the signed-in user, role checks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from copilot.api.errors import ApiError
+from copilot.services import Services
+from copilot.users.store import Role, UserOut
+
+bearer = HTTPBearer(auto_error=False, description="The token `copilot users add` printed.")
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def current_user(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> UserOut:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise ApiError(401, "unauthorized", "请先登录（缺少令牌）", "missing bearer token")
+    user = request.app.state.services.users.authenticate(credentials.credentials)
+    if user is None:
+        raise ApiError(401, "unauthorized", "令牌无效或已作废", "invalid or revoked token")
+    request.state.user = user
+    return user
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+UserDep = Annotated[UserOut, Depends(current_user)]
+
+# Who may decide on a pending disposition: staff above the grid, within their jurisdiction.
+APPROVERS = frozenset({Role.CITY, Role.DISTRICT, Role.TOWN, Role.VILLAGE, Role.ADMIN})
+
+
+def require_admin(user: UserDep) -> UserOut:
+    if user.role is not Role.ADMIN:
+        raise ApiError(403, "forbidden", "仅管理员可执行此操作", "admin only")
+    return user
+
+
+def require_approver(user: UserDep) -> UserOut:
+    if user.role not in APPROVERS:
+        raise ApiError(403, "forbidden", "您的角色不能审批工单", f"role {user.role} cannot decide")
+    return user
+
+
+AdminDep = Annotated[UserOut, Depends(require_admin)]
+ApproverDep = Annotated[UserOut, Depends(require_approver)]

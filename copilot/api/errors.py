@@ -1,0 +1,107 @@
+"""One error shape for every failure: ``{"error": {"code", "message", "message_en"}}``.
+
+``message`` is Chinese (what an official reads), ``message_en`` English (what an operator
+greps). Domain exceptions map to a status here, in one table, never in the routes.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from copilot.dispositions.inbox import InboxConflict
+from copilot.dispositions.service import NotPending
+from copilot.users.store import UserError
+from copilot.work_orders.errors import (
+    EditNotAllowed,
+    IdempotencyKeyReused,
+    IllegalTransition,
+    OrderNotFound,
+    VersionConflict,
+)
+
+log = logging.getLogger(__name__)
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    message_en: str
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, message_en: str) -> None:
+        super().__init__(message_en)
+        self.status, self.code, self.message, self.message_en = status, code, message, message_en
+
+
+def not_found(what: str = "resource") -> ApiError:
+    return ApiError(404, "not_found", "未找到，或不在您的辖区内", f"{what} not found")
+
+
+# exception type → (status, code, Chinese message)
+DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
+    OrderNotFound: (404, "not_found", "未找到该工单，或不在您的辖区内"),
+    VersionConflict: (409, "version_conflict", "工单已被他人修改，请刷新后重试"),
+    IllegalTransition: (409, "illegal_transition", "工单当前状态不允许此操作"),
+    EditNotAllowed: (409, "edit_not_allowed", "工单当前状态不允许修改内容"),
+    IdempotencyKeyReused: (409, "idempotency_conflict", "该幂等键已用于另一事件"),
+    InboxConflict: (409, "idempotency_conflict", "该幂等键已用于另一事件"),
+    NotPending: (409, "not_pending", "该工单不在待审批状态"),
+    UserError: (400, "bad_request", "用户信息有误"),
+}
+
+STATUS_MESSAGES = {
+    400: ("bad_request", "请求有误"),
+    401: ("unauthorized", "请先登录（缺少或无效的令牌）"),
+    403: ("forbidden", "无权执行此操作"),
+    404: ("not_found", "未找到"),
+    405: ("method_not_allowed", "不支持该请求方法"),
+    413: ("too_large", "请求内容过大"),
+    422: ("invalid_request", "请求参数不符合要求"),
+    429: ("rate_limited", "请求过于频繁，请稍后再试"),
+}
+
+
+def _body(status: int, code: str, message: str, message_en: str) -> JSONResponse:
+    err = ErrorOut(error=ErrorBody(code=code, message=message, message_en=message_en))
+    return JSONResponse(err.model_dump(), status_code=status)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return _body(exc.status, exc.code, exc.message, exc.message_en)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors()
+        )
+        return _body(422, "invalid_request", STATUS_MESSAGES[422][1], problems[:1000])
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, message = STATUS_MESSAGES.get(exc.status_code, ("error", "请求失败"))
+        return _body(exc.status_code, code, message, str(exc.detail))
+
+    for exc_type, (status, code, message) in DOMAIN_ERRORS.items():
+
+        def handler(_: Request, exc: Exception, s=status, c=code, m=message) -> JSONResponse:
+            return _body(s, c, m, str(exc))
+
+        app.add_exception_handler(exc_type, handler)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return _body(500, "internal", "服务内部错误，请稍后再试", type(exc).__name__)

@@ -1,0 +1,206 @@
+"""/v1/work-orders: the jurisdiction's orders, detail with audit trail, transitions, export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from copilot.api.deps import ServicesDep, UserDep
+from copilot.api.errors import ApiError, not_found
+from copilot.users.scope import can_see_order, order_filters
+from copilot.users.store import Role
+from copilot.work_orders.schemas import AuditOut, OrderChanges, OrderFilters, WorkOrderOut
+from copilot.work_orders.states import State
+
+router = APIRouter(prefix="/v1/work-orders", tags=["work orders"])
+EXPORT_LIMIT = 1000
+EXPORT_COLUMNS = (
+    "order_no",
+    "title",
+    "state",
+    "board",
+    "event_type",
+    "urgency",
+    "tier",
+    "department",
+    "owner_unit",
+    "district_code",
+    "town_code",
+    "deadline_at",
+    "escalation_level",
+    "created_at",
+)
+
+
+class OrderDetail(BaseModel):
+    order: WorkOrderOut
+    audit: list[AuditOut]
+
+
+class TransitionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    to_state: State
+    expected_version: int = Field(ge=1, description="The version the caller last read.")
+    comment: str | None = Field(default=None, max_length=2000)
+    changes: OrderChanges | None = None
+
+
+def _filters(
+    services: Any,
+    user: Any,
+    tier: str | None,
+    district: str | None,
+    town: str | None,
+    board: str | None,
+    state: list[State] | None,
+    overdue: bool,
+    limit: int,
+    offset: int,
+) -> OrderFilters:
+    asked = {
+        "tier": tier,
+        "district_code": district,
+        "town_code": town,
+        "board": board,
+        "states": state,
+        "overdue": overdue,
+        "limit": limit,
+        "offset": offset,
+    }
+    scope = order_filters(user, services.hierarchy)
+    for column, code in scope.items():
+        # A filter outside the jurisdiction matches nothing rather than widening it.
+        if asked.get(column) not in (None, code):
+            asked[column] = "-outside-"
+        else:
+            asked[column] = code
+    return OrderFilters.model_validate({k: v for k, v in asked.items() if v is not None})
+
+
+Tier = Annotated[str | None, Query(description="市级/区县/镇街/村社/网格")]
+Code = Annotated[str | None, Query(max_length=24, pattern=r"^\d+$")]
+
+
+@router.get("", response_model=list[WorkOrderOut], summary="Orders in your jurisdiction")
+async def list_orders(
+    services: ServicesDep,
+    user: UserDep,
+    tier: Tier = None,
+    district: Code = None,
+    town: Code = None,
+    board: Annotated[str | None, Query(max_length=16)] = None,
+    state: Annotated[list[State] | None, Query()] = None,
+    overdue: bool = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[WorkOrderOut]:
+    f = _filters(services, user, tier, district, town, board, state, overdue, limit, offset)
+    orders = await run_in_threadpool(services.orders.list, f)
+    return [o for o in orders if can_see_order(user, o, services.hierarchy)]
+
+
+@router.get(
+    "/export",
+    summary="Export your jurisdiction's orders as CSV or XLSX",
+    responses={200: {"content": {"text/csv": {}, "application/vnd.ms-excel": {}}}},
+)
+async def export_orders(
+    services: ServicesDep,
+    user: UserDep,
+    format: Literal["csv", "xlsx"] = "csv",
+    tier: Tier = None,
+    district: Code = None,
+    town: Code = None,
+    board: Annotated[str | None, Query(max_length=16)] = None,
+    state: Annotated[list[State] | None, Query()] = None,
+    overdue: bool = False,
+) -> Response:
+    f = _filters(services, user, tier, district, town, board, state, overdue, EXPORT_LIMIT, 0)
+    orders = [
+        o
+        for o in await run_in_threadpool(services.orders.list, f)
+        if can_see_order(user, o, services.hierarchy)
+    ]
+    rows = [[_cell(getattr(o, c)) for c in EXPORT_COLUMNS] for o in orders]
+    if format == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(EXPORT_COLUMNS)
+        writer.writerows(rows)
+        # A BOM so Excel opens the Chinese text as UTF-8.
+        return Response(
+            "\ufeff" + buf.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="work_orders.csv"'},
+        )
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "工单"
+    ws.append(list(EXPORT_COLUMNS))
+    for row in rows:
+        ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return Response(
+        out.getvalue(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": 'attachment; filename="work_orders.xlsx"'},
+    )
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value) if not isinstance(value, int | float) else value
+
+
+async def _visible(services: Any, user: Any, ref: str) -> WorkOrderOut:
+    get = services.orders.get_by_no if not ref.isdigit() else lambda r: services.orders.get(int(r))
+    order = await run_in_threadpool(get, ref)
+    if not can_see_order(user, order, services.hierarchy):
+        raise not_found("order")
+    return order
+
+
+@router.get("/{ref}", response_model=OrderDetail, summary="One order with its audit trail")
+async def get_order(ref: str, services: ServicesDep, user: UserDep) -> OrderDetail:
+    order = await _visible(services, user, ref)
+    audit = await run_in_threadpool(services.orders.audit, order.id)
+    return OrderDetail(order=order, audit=audit)
+
+
+@router.post("/{ref}/transitions", response_model=WorkOrderOut, summary="Move an order on")
+async def transition(
+    ref: str, body: TransitionIn, services: ServicesDep, user: UserDep
+) -> WorkOrderOut:
+    if user.role is Role.EVALUATOR:
+        raise ApiError(403, "forbidden", "评测账号只能查看", "evaluators are read-only")
+    order = await _visible(services, user, ref)
+    if body.to_state in (State.DISPATCHED, State.RETURNED, State.CANCELLED) and (
+        order.state is State.PENDING_APPROVAL
+    ):
+        raise ApiError(
+            409,
+            "use_dispositions",
+            "待审批工单请通过审批接口处理",
+            "decide pending orders through /v1/dispositions/{order}/approve|return|reject",
+        )
+    return await run_in_threadpool(
+        services.orders.transition,
+        order.id,
+        body.to_state,
+        user.name,
+        body.expected_version,
+        body.comment,
+        changes=body.changes,
+    )
