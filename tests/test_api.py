@@ -242,3 +242,50 @@ def test_the_openapi_spec_lists_every_route_with_the_error_shape(client):
         "/v1/indicators",
         "/v1/divisions/{code}",
     } <= paths
+
+
+FOREIGN_ROUTES = (
+    ("GET", "/v1/work-orders/{order}", None),
+    (
+        "POST",
+        "/v1/work-orders/{order}/transitions",
+        {"to_state": "accepted", "expected_version": 1},
+    ),
+    ("POST", "/v1/dispositions/{order}/approve", {}),
+    ("POST", "/v1/dispositions/{order}/return", {"comment": "x"}),
+    ("POST", "/v1/dispositions/{order}/reject", {}),
+    ("GET", "/v1/indicators?region=500108", None),
+    ("GET", "/v1/indicators?region=500108&children=true", None),
+    ("GET", "/v1/events/{event}", None),
+)
+
+
+@pytest.fixture(scope="module")
+def foreign(client, scratch_services, tokens):
+    """An order and an event of 南岸区, submitted by a 南岸 town user."""
+    done = client.post(
+        "/v1/events?wait=true",
+        json={"text": STALL + "！", "idempotency_key": "rbac-foreign"},
+        headers=_auth(tokens["nanan-town"]),
+    ).json()
+    assert done["status"] == "done", done
+    return {"order": done["result"]["order_id"], "event": str(done["id"])}
+
+
+@pytest.mark.parametrize("user", ["yubei", "lianglu", "grid", "village"])
+@pytest.mark.parametrize(("method", "path", "body"), FOREIGN_ROUTES)
+def test_rbac_matrix_no_role_reaches_a_foreign_jurisdiction(
+    client, tokens, scratch_services, foreign, user, method, path, body
+):
+    if user == "village" and "village" not in tokens:
+        village = scratch_services.hierarchy.descendants(LIANGLU, "village")[0].code
+        tokens["village"] = scratch_services.users.add(
+            NewUser(name="village", role=Role.VILLAGE, jurisdiction=village)
+        )[1]
+    url = path.format(**foreign)
+    resp = client.request(method, url, json=body, headers=_auth(tokens[user]))
+    assert resp.status_code in (403, 404), (resp.status_code, resp.text[:200])
+    assert foreign["order"] not in resp.text
+    listed = client.get("/v1/work-orders", params={"limit": 1000}, headers=_auth(tokens[user]))
+    assert foreign["order"] not in listed.text
+    assert scratch_services.orders.get_by_no(foreign["order"]).state == "pending_approval"
