@@ -579,9 +579,11 @@ def serve(
     import uvicorn
 
     from copilot.api.app import create_app
+    from copilot.api.logs import configure_json_logs
 
+    configure_json_logs()
     out.print(f"API: http://{host}:{port}/docs  (tokens: copilot users add …)", highlight=False)
-    uvicorn.run(create_app(workers=workers), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(workers=workers), host=host, port=port, log_config=None)
 
 
 @app.command()

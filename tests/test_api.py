@@ -289,3 +289,17 @@ def test_rbac_matrix_no_role_reaches_a_foreign_jurisdiction(
     listed = client.get("/v1/work-orders", params={"limit": 1000}, headers=_auth(tokens[user]))
     assert foreign["order"] not in listed.text
     assert scratch_services.orders.get_by_no(foreign["order"]).state == "pending_approval"
+
+
+def test_json_log_lines_carry_the_request_id_and_never_the_token(client, tokens, caplog):
+    import json as _json
+    import logging
+
+    from copilot.api.logs import JsonFormatter
+
+    with caplog.at_level(logging.INFO, logger="copilot.api"):
+        client.get("/v1/work-orders", headers={**_auth(tokens["admin"]), "x-request-id": "r-42"})
+    lines = [_json.loads(JsonFormatter().format(r)) for r in caplog.records]
+    line = next(x for x in lines if x.get("path") == "/v1/work-orders")
+    assert line["request_id"] == "r-42" and line["status"] == 200
+    assert tokens["admin"] not in caplog.text
