@@ -76,6 +76,16 @@ class Settings(BaseSettings):
         description="Work-order store (COPILOT_DATABASE_URL); default SQLite <home>/copilot.db.",
     )
     sla_sweep_interval_s: float = 60.0
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for shared rate limits across processes (COPILOT_REDIS_URL); "
+        "in-process limits when unset.",
+    )
+    rate_limit_per_minute: int = Field(
+        default=600,
+        ge=1,
+        description="Requests per token per minute (COPILOT_RATE_LIMIT_PER_MINUTE).",
+    )
     checkpoint_url: str | None = Field(
         default=None,
         description="Where dispositions waiting for approval are kept (COPILOT_CHECKPOINT_URL);"

@@ -303,3 +303,35 @@ def test_json_log_lines_carry_the_request_id_and_never_the_token(client, tokens,
     line = next(x for x in lines if x.get("path") == "/v1/work-orders")
     assert line["request_id"] == "r-42" and line["status"] == 200
     assert tokens["admin"] not in caplog.text
+
+
+@pytest.mark.parametrize("backend", ["memory", "redis"])
+def test_a_token_over_its_rate_limit_gets_429_and_others_are_unaffected(backend):
+    from copilot.api.ratelimit import InProcessLimiter, RedisLimiter
+
+    if backend == "redis":
+        import redis
+
+        try:
+            redis.Redis(socket_timeout=1).ping()
+        except redis.RedisError:
+            pytest.skip("no Redis on 127.0.0.1:6379")
+        limiter = RedisLimiter("redis://127.0.0.1:6379/0", per_minute=3)
+    else:
+        limiter = InProcessLimiter(per_minute=3)
+    token, other = f"cq_{time.time_ns()}", f"cq_other_{time.time_ns()}"
+    assert [limiter.allow(token) for _ in range(4)] == [True, True, True, False]
+    assert limiter.allow(other)
+
+
+def test_the_api_answers_429_in_the_error_shape(client, tokens):
+    from copilot.api.ratelimit import InProcessLimiter
+
+    app = client.app
+    saved, app.state.limiter = app.state.limiter, InProcessLimiter(per_minute=1)
+    try:
+        assert client.get("/v1/work-orders", headers=_auth(tokens["admin"])).status_code == 200
+        resp = client.get("/v1/work-orders", headers=_auth(tokens["admin"]))
+        assert resp.status_code == 429 and _error(resp)["code"] == "rate_limited"
+    finally:
+        app.state.limiter = saved

@@ -17,6 +17,7 @@ from fastapi.responses import PlainTextResponse
 
 from copilot.api import errors
 from copilot.api.metrics import Metrics
+from copilot.api.ratelimit import build_limiter
 from copilot.api.routes import events, knowledge, meta, orders
 from copilot.dispositions.inbox import InboxWorkers
 from copilot.services import Services
@@ -46,6 +47,9 @@ def create_app(
             svc = build_services(conf)
             ensure_bundled_index(svc.kb, conf)
         app.state.services = svc
+        app.state.limiter = build_limiter(
+            svc.settings.redis_url, svc.settings.rate_limit_per_minute
+        )
         pool = InboxWorkers(svc.inbox, svc.dispose_queued, threads=workers) if workers else None
         app.state.workers = pool
         if pool is not None:

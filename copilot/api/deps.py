@@ -27,6 +27,8 @@ def current_user(
     user = request.app.state.services.users.authenticate(credentials.credentials)
     if user is None:
         raise ApiError(401, "unauthorized", "令牌无效或已作废", "invalid or revoked token")
+    if not request.app.state.limiter.allow(credentials.credentials):
+        raise ApiError(429, "rate_limited", "请求过于频繁，请稍后再试", "rate limit exceeded")
     request.state.user = user
     return user
 
