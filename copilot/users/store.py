@@ -14,6 +14,7 @@ from sqlalchemy.orm import sessionmaker
 
 from copilot.hierarchy import Hierarchy
 from copilot.users.models import ApiToken, User
+from copilot.vocabulary import Tier, levels_of
 from copilot.work_orders.db import write_engine
 
 TOKEN_PREFIX = "cq_"
@@ -32,21 +33,17 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
-# The division level a staff role's jurisdiction must have.
-ROLE_LEVELS: dict[Role, tuple[str, ...]] = {
-    Role.CITY: ("city",),
-    Role.DISTRICT: ("district", "zone"),
-    Role.TOWN: ("town",),
-    Role.VILLAGE: ("village",),
-    Role.GRID: ("grid",),
+# The tier each staff role works at: its jurisdiction must be a division of that tier.
+STAFF_TIERS: dict[Role, Tier] = {
+    Role.CITY: "市级",
+    Role.DISTRICT: "区县",
+    Role.TOWN: "镇街",
+    Role.VILLAGE: "村社",
+    Role.GRID: "网格",
 }
-# Chinese names people type for the roles.
+# Chinese names people type for the roles: the tiers, and two more.
 ROLE_ALIASES: dict[str, Role] = {
-    "市级": Role.CITY,
-    "区县": Role.DISTRICT,
-    "镇街": Role.TOWN,
-    "村社": Role.VILLAGE,
-    "网格": Role.GRID,
+    **{tier: role for role, tier in STAFF_TIERS.items()},
     "评测": Role.EVALUATOR,
     "管理员": Role.ADMIN,
 }
@@ -201,7 +198,8 @@ class UserStore:
         node = self.hierarchy.get(code)
         if node is None:
             raise UserError(f"unknown division code {code!r}")
-        levels = ROLE_LEVELS.get(role)
+        tier = STAFF_TIERS.get(role)
+        levels = levels_of(tier) if tier else None
         if levels is not None and node.level not in levels:
             raise UserError(
                 f"a {role.value} answers for a {'/'.join(levels)}; {code} is a {node.level}"
