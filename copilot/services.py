@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from copilot.dispositions.inbox import EventInbox
     from copilot.dispositions.service import Disposition, DispositionService
     from copilot.dispositions.traces import Trace
+    from copilot.ingest_jobs import IngestJobs
     from copilot.users.store import UserStore
 
 __all__ = ["Services", "build_services"]
@@ -54,6 +55,7 @@ class Services:
     _checkpoints: Checkpoints | None = field(default=None, repr=False)
     _users: UserStore | None = field(default=None, repr=False)
     _inbox: EventInbox | None = field(default=None, repr=False)
+    _ingest_jobs: IngestJobs | None = field(default=None, repr=False)
 
     @property
     def router(self) -> EventRouter:
@@ -105,6 +107,15 @@ class Services:
 
             self._users = UserStore(self.orders.engine, self.hierarchy)  # type: ignore[attr-defined]
         return self._users
+
+    @property
+    def ingest_jobs(self) -> IngestJobs:
+        """Background ingests of uploaded files (the API's admin document routes)."""
+        if self._ingest_jobs is None:
+            from copilot.ingest_jobs import IngestJobs
+
+            self._ingest_jobs = IngestJobs(self.kb, self.settings.home / "uploads")
+        return self._ingest_jobs
 
     @property
     def inbox(self) -> EventInbox:

@@ -335,3 +335,64 @@ def test_the_api_answers_429_in_the_error_shape(client, tokens):
         assert resp.status_code == 429 and _error(resp)["code"] == "rate_limited"
     finally:
         app.state.limiter = saved
+
+
+@pytest.fixture(scope="module")
+def docs_client(tmp_path_factory):
+    """An API over an empty knowledge base of its own: uploads never touch the bundled one."""
+    from copilot.services import build_services
+    from copilot.settings import Settings
+
+    home = tmp_path_factory.mktemp("docs-home")
+    services = build_services(
+        Settings(home=home, database_url=f"sqlite:///{home / 'o.db'}"), with_llm=False
+    )
+    _, admin = services.users.add(NewUser(name="admin", role=Role.ADMIN, jurisdiction="50"))
+    _, town = services.users.add(NewUser(name="town", role=Role.TOWN, jurisdiction=LIANGLU))
+    app = create_app(services=services, workers=0, sweeper=False)
+    with TestClient(app) as c:
+        yield c, {"admin": admin, "town": town}, services
+    services.close()
+
+
+RULES = "第一条 为规范社区议事，制定本规则。\n第二条 居民议事会每季度召开一次。\n"
+
+
+def test_an_admin_uploads_files_that_are_ingested_in_the_background(docs_client):
+    client, tok, services = docs_client
+    files = [
+        ("files", ("社区议事规则.md", RULES.encode("utf-8"), "text/markdown")),
+        (
+            "files",
+            ("../../etc/旧规则.txt", RULES.replace("季度", "月").encode("gbk"), "text/plain"),
+        ),
+        ("files", ("blob.pdf", b"\x00\x01binary\xff" * 10, "application/pdf")),
+        ("files", ("empty.md", b"", "text/markdown")),
+    ]
+    assert client.post("/v1/documents", files=files, headers=_auth(tok["town"])).status_code == 403
+    resp = client.post("/v1/documents?wait=true", files=files, headers=_auth(tok["admin"]))
+    assert resp.status_code == 200, resp.text
+    job = resp.json()
+    assert job["state"] == "done" and job["files"][1] == "旧规则.txt"  # no path escapes
+    assert len(job["report"]["added"]) == 2 and len(job["report"]["skipped"]) == 2
+    assert all(s["reason"] for s in job["report"]["skipped"])
+    again = client.get(f"/v1/documents/jobs/{job['job_id']}", headers=_auth(tok["admin"]))
+    assert again.json()["progress"]["stage"]
+    titles = {d["title"] for d in client.get("/v1/documents", headers=_auth(tok["town"])).json()}
+    assert {"社区议事规则", "旧规则"} <= titles
+    hits = client.get("/v1/search", params={"q": "居民议事会多久召开"}, headers=_auth(tok["town"]))
+    assert hits.json() and hits.json()[0]["doc_title"] in {"社区议事规则", "旧规则"}
+    gone = client.delete("/v1/documents/旧规则", headers=_auth(tok["admin"]))
+    assert gone.status_code == 200 and gone.json()[0]["title"] == "旧规则"
+    assert client.delete("/v1/documents/旧规则", headers=_auth(tok["admin"])).status_code == 404
+
+
+def test_an_oversized_upload_is_refused_with_413(docs_client, monkeypatch):
+    client, tok, services = docs_client
+    monkeypatch.setattr(services.settings, "max_file_bytes", 64)
+    resp = client.post(
+        "/v1/documents",
+        files=[("files", ("big.md", RULES.encode() * 10, "text/markdown"))],
+        headers=_auth(tok["admin"]),
+    )
+    assert resp.status_code == 413 and _error(resp)["code"] == "too_large"

@@ -18,7 +18,7 @@ from fastapi.responses import PlainTextResponse
 from copilot.api import errors
 from copilot.api.metrics import Metrics
 from copilot.api.ratelimit import build_limiter
-from copilot.api.routes import events, knowledge, meta, orders
+from copilot.api.routes import documents, events, knowledge, meta, orders
 from copilot.dispositions.inbox import InboxWorkers
 from copilot.services import Services
 from copilot.settings import Settings
@@ -109,6 +109,6 @@ def create_app(
         svc: Services = request.app.state.services
         return metrics.render(svc)
 
-    for router in (meta.router, knowledge.router, events.router, orders.router):
+    for router in (meta.router, knowledge.router, events.router, orders.router, documents.router):
         app.include_router(router)
     return app
