@@ -1,40 +1,44 @@
-"""The service layer every face (CLI, API, UI, bot) uses; built once per process."""
+"""The service layer every face (CLI, API, UI, bot) uses; built once per process.
+
+Faces call the use cases below (ask, search, route, dispose, decide, list_orders, …) and
+never open a store themselves. Each part is built on first use and imported there:
+a command that needs only the work-order database (users, orders) never loads the
+knowledge base, and LangGraph and LangChain load only when a disposition is first needed.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from copilot.answers.engine import AnswerEngine
-from copilot.catalogue import Catalogue
-from copilot.events.classifier import EventClassifier
-from copilot.events.letters import LetterClassifier
-from copilot.events.message_type import MessageTypeClassifier
-from copilot.events.router import ConsultationAnswer, EventRouter, RouteDecision
-from copilot.gazetteer import Gazetteer
-from copilot.hierarchy import Hierarchy
-from copilot.indicators.factory import build_indicator_store
-from copilot.indicators.store import IndicatorStore
-from copilot.knowledge import build_knowledge_base
-from copilot.llm.base import LLMBackend
-from copilot.llm.factory import build_llm
 from copilot.settings import Settings
-from copilot.work_orders.schemas import OrderChanges, WorkOrderOut
-from copilot.work_orders.store import SqlWorkOrderStore, WorkOrderStore
-from retrievers.knowledge_base import KnowledgeBase
 
 if TYPE_CHECKING:
-    # LangGraph and LangChain load only when a disposition is first needed: commands that
-    # never dispose (ask, search, route) start without them.
+    from collections.abc import Iterator, Sequence
+    from datetime import datetime
+    from pathlib import Path
+
+    from copilot.answers.engine import AnswerEngine
+    from copilot.answers.models import Answer, AnswerEvent
     from copilot.dispositions.approval import Action
     from copilot.dispositions.checkpoints import Checkpoints
     from copilot.dispositions.inbox import EventInbox
     from copilot.dispositions.service import Disposition, DispositionService
     from copilot.dispositions.traces import Trace
+    from copilot.events.router import EventRouter, RouteDecision
+    from copilot.hierarchy import Division, Hierarchy
+    from copilot.indicators.store import IndicatorStore
     from copilot.ingest_jobs import IngestJobs
-    from copilot.users.store import UserStore
+    from copilot.llm.base import LLMBackend
+    from copilot.users.store import NewUser, UserOut, UserStore
+    from copilot.work_orders.schemas import AuditOut, OrderChanges, OrderFilters, WorkOrderOut
+    from copilot.work_orders.states import State
+    from copilot.work_orders.store import WorkOrderStore
+    from retrievers.knowledge_base import KnowledgeBase, Progress
+    from retrievers.models import DocumentRecord, Hit, IngestReport, SearchFilters, SearchMode
 
-__all__ = ["Services", "build_services"]
+__all__ = ["Services", "batch_event_key", "build_services", "event_key", "open_services"]
 # A draft in Chinese with four steps is about 400 tokens; a model still talking past this
 # is not going to produce a valid one.
 DRAFT_MAX_TOKENS = 600
@@ -43,11 +47,13 @@ DRAFT_MAX_TOKENS = 600
 @dataclass
 class Services:
     settings: Settings
-    kb: KnowledgeBase
-    hierarchy: Hierarchy
-    indicators: IndicatorStore
-    llm: LLMBackend | None
-    answers: AnswerEngine
+    # Built on first use (``build_services`` builds the first five at once unless lazy).
+    _kb: KnowledgeBase | None = field(default=None, repr=False)
+    _hierarchy: Hierarchy | None = field(default=None, repr=False)
+    _indicators: IndicatorStore | None = field(default=None, repr=False)
+    _llm: LLMBackend | None = field(default=None, repr=False)
+    _llm_ready: bool = field(default=False, repr=False)  # False: build from the settings
+    _answers: AnswerEngine | None = field(default=None, repr=False)
     _router: EventRouter | None = field(default=None, repr=False)
     chat_model: Any = field(default=None, repr=False)
     _orders: WorkOrderStore | None = field(default=None, repr=False)
@@ -58,9 +64,103 @@ class Services:
     _ingest_jobs: IngestJobs | None = field(default=None, repr=False)
 
     @property
+    def kb(self) -> KnowledgeBase:
+        """The knowledge base the settings choose (``ConfigurationError`` if they cannot work)."""
+        if self._kb is None:
+            from copilot.knowledge import build_knowledge_base
+
+            self._kb = build_knowledge_base(self.settings)
+        return self._kb
+
+    @property
+    def hierarchy(self) -> Hierarchy:
+        """Chongqing's divisions, city to grid."""
+        if self._hierarchy is None:
+            from copilot.hierarchy import Hierarchy
+
+            csv = self.settings.data_dir / "divisions" / "chongqing_divisions.csv"
+            self._hierarchy = Hierarchy.from_csv(csv)
+        return self._hierarchy
+
+    @property
+    def indicators(self) -> IndicatorStore:
+        if self._indicators is None:
+            from copilot.indicators.factory import build_indicator_store
+
+            self._indicators = build_indicator_store(self.settings, self.hierarchy)
+        return self._indicators
+
+    @property
+    def llm(self) -> LLMBackend | None:
+        """The LLM backend (``None``: extractive answers); ``LLMError`` for a broken setting."""
+        if not self._llm_ready:
+            from copilot.llm.factory import build_llm
+
+            self._llm = build_llm(self.settings)
+            self._llm_ready = True
+        return self._llm
+
+    @property
+    def answers(self) -> AnswerEngine:
+        if self._answers is None:
+            from copilot.answers.engine import AnswerEngine
+
+            self._answers = AnswerEngine(self.kb, self.indicators, self.settings, self.llm)
+        return self._answers
+
+    # -- knowledge: first run, documents, search, answers ---------------------------------
+
+    def needs_index(self) -> bool:
+        """True on a first run: nothing is indexed yet (``ensure_ready`` builds the index)."""
+        return self.kb.is_empty()
+
+    def ensure_ready(self, progress: Progress | None = None) -> IngestReport | None:
+        """Index the bundled regulations when the index is empty (first run); else nothing."""
+        from copilot.knowledge import ensure_bundled_index
+
+        return ensure_bundled_index(self.kb, self.settings, progress=progress)
+
+    def ingest(self, paths: Sequence[Path], progress: Progress | None = None) -> IngestReport:
+        """Add or update documents; unchanged files are skipped by content hash."""
+        return self.kb.ingest(paths, progress=progress)
+
+    def documents(self) -> list[DocumentRecord]:
+        return self.kb.documents()
+
+    def remove_document(self, key: str) -> list[DocumentRecord]:
+        """Remove a document (by doc_id, path or exact title) from every index."""
+        return self.kb.remove(key)
+
+    def search(
+        self,
+        query: str,
+        top_k: int = 5,
+        mode: SearchMode = "hybrid",
+        filters: SearchFilters | None = None,
+    ) -> list[Hit]:
+        return self.kb.search(query, top_k, mode, filters)
+
+    def ask(self, question: str) -> Answer:
+        """An answer with citations, or a refusal."""
+        return self.answers.ask(question)
+
+    def ask_stream(self, question: str) -> Iterator[AnswerEvent]:
+        """The answer in ``delta`` pieces as it is produced, then one ``final`` event."""
+        return self.answers.stream(question)
+
+    # -- events ---------------------------------------------------------------------------
+
+    @property
     def router(self) -> EventRouter:
         """Built on first use: it embeds the catalogue's examples (cached after the first run)."""
         if self._router is None:
+            from copilot.catalogue import Catalogue
+            from copilot.events.classifier import EventClassifier
+            from copilot.events.letters import LetterClassifier
+            from copilot.events.message_type import MessageTypeClassifier
+            from copilot.events.router import EventRouter
+            from copilot.gazetteer import Gazetteer
+
             data = self.settings.data_dir
             catalogue = Catalogue.load(data / "catalogue" / "event_types.json")
             dense = [(ch.embedder, w) for ch, w in zip(self.kb.dense, (0.5, 0.3), strict=False)]
@@ -84,6 +184,8 @@ class Services:
         answer_consultations: bool = True,
     ) -> RouteDecision:
         """Route one message; a consultation also carries the policy answer (12345 practice)."""
+        from copilot.events.router import ConsultationAnswer
+
         decision = self.router.route(text, reporter_grid, event_id)
         if answer_consultations and decision.message_type == "咨询":
             a = self.answers.ask(text)
@@ -96,8 +198,48 @@ class Services:
     def orders(self) -> WorkOrderStore:
         """The work-order store the settings choose (SQLite by default), opened on first use."""
         if self._orders is None:
+            from copilot.work_orders.store import SqlWorkOrderStore
+
             self._orders = SqlWorkOrderStore.from_url(self.settings.resolved_database_url)
         return self._orders
+
+    def list_orders(self, filters: OrderFilters | None = None) -> list[WorkOrderOut]:
+        """Orders matching the filters (jurisdiction, board, state, overdue; newest first)."""
+        return self.orders.list(filters)
+
+    def get_order(self, ref: int | str) -> WorkOrderOut:
+        """One order by id (a number) or order number (WO-…); ``OrderNotFound`` if none."""
+        if isinstance(ref, int) or ref.isdigit():
+            return self.orders.get(int(ref))
+        return self.orders.get_by_no(ref)
+
+    def audit(self, ref: int | str) -> list[AuditOut]:
+        """The order's audit trail, oldest first."""
+        order_id = ref if isinstance(ref, int) else self.get_order(ref).id
+        return self.orders.audit(order_id)
+
+    def transition(
+        self,
+        ref: int | str,
+        to_state: State | str,
+        actor: str,
+        expected_version: int,
+        comment: str | None = None,
+        changes: OrderChanges | None = None,
+    ) -> WorkOrderOut:
+        """Move an order to another state (optimistic: ``expected_version`` must be current)."""
+        order_id = ref if isinstance(ref, int) else self.get_order(ref).id
+        return self.orders.transition(
+            order_id, to_state, actor, expected_version, comment, changes=changes
+        )
+
+    def sweep(
+        self, now: datetime | None = None, tiers_up: int = 1, batch_size: int = 200
+    ) -> list[WorkOrderOut]:
+        """Escalate every open order past its deadline (plus grace) ``tiers_up`` tiers."""
+        return self.orders.sweep_overdue(now, tiers_up, batch_size=batch_size)
+
+    # -- users ----------------------------------------------------------------------------
 
     @property
     def users(self) -> UserStore:
@@ -107,6 +249,23 @@ class Services:
 
             self._users = UserStore(self.orders.engine, self.hierarchy)  # type: ignore[attr-defined]
         return self._users
+
+    def add_user(self, new: NewUser) -> tuple[UserOut, str]:
+        """Create a user; the API token is returned once (only its hash is stored)."""
+        return self.users.add(new)
+
+    def list_users(self) -> list[UserOut]:
+        return self.users.list()
+
+    def revoke_user(self, ref: str | int) -> UserOut:
+        """Disable a user and revoke all of its tokens."""
+        return self.users.revoke(ref)
+
+    def link_wecom(self, ref: str | int, wecom_user: str) -> UserOut:
+        return self.users.link_wecom(ref, wecom_user)
+
+    def division(self, code: str | None) -> Division | None:
+        return self.hierarchy.get(code)
 
     @property
     def ingest_jobs(self) -> IngestJobs:
@@ -128,11 +287,21 @@ class Services:
 
     def dispose_queued(self, event: Any) -> dict[str, Any]:
         """Work one inbox event: the disposition, flattened as every face prints it."""
+        return self.dispose(event.text, event.reporter, event.idempotency_key, event.reporter_grid)
+
+    def dispose(
+        self,
+        text: str,
+        reporter: str,
+        idempotency_key: str | None = None,
+        reporter_grid: str | None = None,
+    ) -> dict[str, Any]:
+        """``submit_event``, flattened as every face prints it. Without a key the message is
+        its own key (``event_key``): submitting it again returns the same order."""
         from copilot.dispositions.summary import summarise
 
-        done = self.submit_event(
-            event.text, event.reporter, event.idempotency_key, event.reporter_grid
-        )
+        key = idempotency_key or event_key(text, reporter_grid)
+        done = self.submit_event(text, reporter, key, reporter_grid)
         return summarise(done).model_dump(mode="json")
 
     @property
@@ -206,7 +375,8 @@ class Services:
         return self.dispositions.trace(trace_id)
 
     def close(self) -> None:
-        self.kb.close()
+        if self._kb is not None:
+            self._kb.close()
         if self._checkpoints is not None:
             self._checkpoints.close()
         if self._orders is not None:
@@ -218,13 +388,59 @@ def build_services(
     llm: LLMBackend | None = None,
     with_llm: bool = True,
     chat_model: Any = None,
+    *,
+    lazy: bool = False,
 ) -> Services:
     """Wire the implementations the settings choose. ``llm`` overrides the configured backend;
-    ``chat_model`` (a LangChain chat model) drafts dispositions instead of it."""
-    kb = build_knowledge_base(settings)
-    hierarchy = Hierarchy.from_csv(settings.data_dir / "divisions" / "chongqing_divisions.csv")
+    ``chat_model`` (a LangChain chat model) drafts dispositions instead of it.
 
-    indicators = build_indicator_store(settings, hierarchy)
-    backend = llm if llm is not None else (build_llm(settings) if with_llm else None)
-    engine = AnswerEngine(kb, indicators, settings, backend)
-    return Services(settings, kb, hierarchy, indicators, backend, engine, chat_model=chat_model)
+    The knowledge base, hierarchy, indicators, LLM backend and answer engine are built now,
+    so that settings which cannot work fail here; ``lazy`` builds each on first use instead.
+    """
+    services = Services(
+        settings, _llm=llm, _llm_ready=llm is not None or not with_llm, chat_model=chat_model
+    )
+    if not lazy:
+        try:
+            _ = services.answers  # and with it everything it stands on
+        except BaseException:
+            services.close()
+            raise
+    return services
+
+
+def open_services(
+    settings: Settings | None = None, *, with_llm: bool = True
+) -> tuple[Services, str | None]:
+    """Services for a face that answers people, and a warning when the LLM is off.
+
+    The knowledge base is opened now (``ConfigurationError`` for settings that cannot
+    work, before any LLM problem); a broken LLM setting degrades to extractive answers,
+    and the warning says why. Everything else is built on first use.
+    """
+    from copilot.llm.base import LLMError
+
+    services = build_services(settings or Settings(), with_llm=with_llm, lazy=True)
+    warning = None
+    try:
+        _ = services.kb
+        _ = services.llm
+    except LLMError as exc:
+        services._llm, services._llm_ready = None, True
+        warning = f"大模型未启用 LLM disabled ({exc}); 使用抽取式回答 using extractive answers"
+    except BaseException:
+        services.close()
+        raise
+    return services, warning
+
+
+def event_key(text: str, reporter_grid: str | None = None) -> str:
+    """The idempotency key of a message submitted without one: the same text from the same
+    grid is the same event, and files the same order."""
+    return "cli-" + hashlib.sha256(f"{reporter_grid}|{text}".encode()).hexdigest()[:32]
+
+
+def batch_event_key(source: str, row_id: object) -> str | None:
+    """A batch record's key: its file and id, so that running a batch again files nothing
+    twice; a record without an id is keyed by its text (``event_key``)."""
+    return f"{source}:{row_id}" if row_id is not None else None
