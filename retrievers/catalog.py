@@ -2,6 +2,11 @@
 
 It is the source of truth the keyword index is rebuilt from and the place hits get
 their text and metadata from; the vector store holds only vectors and filter fields.
+
+Writes go through one connection, one transaction per document. Reads go through a
+connection of their own per thread: in WAL mode a reader sees the last committed state
+and never waits for a writer, and never sees a document half-replaced (a reader sharing
+the writer's connection would see its open transaction).
 """
 
 from __future__ import annotations
@@ -9,7 +14,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+import weakref
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,23 +50,68 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
+class _ReadConnection(sqlite3.Connection):
+    """A reader's connection (a subclass only so that the catalogue can hold weak references)."""
+
+
 class Catalog:
     """Documents and chunks; every write bumps ``generation`` so indexes know they are stale."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._path = path
         self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # writers only; readers never take it
+        self._local = threading.local()
+        # Every reader connection, to close them all; one dies with its thread otherwise.
+        self._readers: weakref.WeakSet[_ReadConnection] = weakref.WeakSet()
+        self._readers_lock = threading.Lock()
+
+    @property
+    def _read(self) -> sqlite3.Connection:
+        """This thread's read-only connection (autocommit: each statement its own snapshot)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                str(self._path),
+                check_same_thread=False,
+                timeout=30,
+                isolation_level=None,
+                factory=_ReadConnection,
+            )
+            conn.execute("PRAGMA query_only=ON")
+            with self._readers_lock:
+                self._readers.add(conn)
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside see one committed state of the catalogue (a read transaction)."""
+        conn = self._read
+        if conn.in_transaction:  # already inside one
+            yield
+            return
+        conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            conn.execute("COMMIT")
 
     def close(self) -> None:
+        with self._readers_lock:
+            readers = list(self._readers)
+            self._readers.clear()
+        for conn in readers:
+            conn.close()
         self._db.close()
 
     # -- meta -----------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
-        row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        row = self._read.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return row[0] if row else None
 
     def set_meta(self, key: str, value: str) -> None:
@@ -93,18 +145,18 @@ class Catalog:
     _DOC_COLS = "doc_id, path, title, content_hash, format, n_chunks, ingested_at, metadata"
 
     def documents(self) -> list[DocumentRecord]:
-        rows = self._db.execute(f"SELECT {self._DOC_COLS} FROM documents ORDER BY title, path")
+        rows = self._read.execute(f"SELECT {self._DOC_COLS} FROM documents ORDER BY title, path")
         return [self._doc(r) for r in rows]
 
     def document_by_path(self, path: str) -> DocumentRecord | None:
-        row = self._db.execute(
+        row = self._read.execute(
             f"SELECT {self._DOC_COLS} FROM documents WHERE path=?", (path,)
         ).fetchone()
         return self._doc(row) if row else None
 
     def find_documents(self, key: str) -> list[DocumentRecord]:
         """Documents whose id, path or title equals ``key``."""
-        rows = self._db.execute(
+        rows = self._read.execute(
             f"SELECT {self._DOC_COLS} FROM documents WHERE doc_id=? OR path=? OR title=?",
             (key, key, key),
         )
@@ -177,19 +229,20 @@ class Catalog:
 
     def chunks_by_ids(self, ids: Sequence[str]) -> dict[str, Chunk]:
         out: dict[str, Chunk] = {}
-        for i in range(0, len(ids), 500):
-            batch = list(ids[i : i + 500])
-            marks = ",".join("?" * len(batch))
-            rows = self._db.execute(
-                f"SELECT {self._CHUNK_COLS} FROM chunks c JOIN documents d USING (doc_id)"
-                f" WHERE c.chunk_id IN ({marks})",
-                batch,
-            )
-            out.update((r[0], self._chunk(r)) for r in rows)
+        with self.snapshot():  # one committed state, however many batches
+            for i in range(0, len(ids), 500):
+                batch = list(ids[i : i + 500])
+                marks = ",".join("?" * len(batch))
+                rows = self._read.execute(
+                    f"SELECT {self._CHUNK_COLS} FROM chunks c JOIN documents d USING (doc_id)"
+                    f" WHERE c.chunk_id IN ({marks})",
+                    batch,
+                )
+                out.update((r[0], self._chunk(r)) for r in rows)
         return out
 
     def chunks_of(self, doc_id: str) -> list[Chunk]:
-        rows = self._db.execute(
+        rows = self._read.execute(
             f"SELECT {self._CHUNK_COLS} FROM chunks c JOIN documents d USING (doc_id)"
             " WHERE c.doc_id=? ORDER BY c.seq",
             (doc_id,),
@@ -198,7 +251,7 @@ class Catalog:
 
     def article_chunks(self, doc_id: str, article: str) -> list[Chunk]:
         """The pieces of one article in order (one, unless the article was long)."""
-        rows = self._db.execute(
+        rows = self._read.execute(
             f"SELECT {self._CHUNK_COLS} FROM chunks c JOIN documents d USING (doc_id)"
             " WHERE c.doc_id=? AND c.article=? ORDER BY c.seq",
             (doc_id, article),
@@ -207,11 +260,16 @@ class Catalog:
 
     def iter_index_rows(self) -> Iterable[tuple[str, str, str, str | None, str | None, str]]:
         """``(chunk_id, doc_id, title, chapter, system, tokens)`` for every chunk, in a stable order."""
-        return self._db.execute(
+        return self._read.execute(
             "SELECT c.chunk_id, c.doc_id, d.title, c.chapter,"
             " json_extract(d.metadata, '$.system'), c.tokens"
             " FROM chunks c JOIN documents d USING (doc_id) ORDER BY c.doc_id, c.seq"
         )
 
+    def index_snapshot(self) -> tuple[int, list[tuple[str, str, str, str | None, str | None, str]]]:
+        """The generation and the index rows of one committed state, read together."""
+        with self.snapshot():
+            return self.generation, list(self.iter_index_rows())
+
     def count_chunks(self) -> int:
-        return self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        return self._read.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
