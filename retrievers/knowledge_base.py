@@ -7,7 +7,8 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -99,9 +100,21 @@ class KnowledgeBase:
         self.fusion = fusion
         self.keyword_weight = keyword_weight
         self.candidate_pool = candidate_pool
+        # Readers take no lock. Writers (ingest, remove) hold ``_write_lock``, which only
+        # serialises them against each other. The BM25 index is immutable once built: a
+        # writer builds the next one from a catalogue snapshot and publishes it with one
+        # reference assignment; a search uses whichever index it read, and drops chunk ids
+        # the catalogue no longer resolves.
         self._keyword: KeywordIndex | None = None
         self._docs_cache: tuple[int, list[DocumentRecord]] | None = None
-        self._lock = threading.RLock()
+        self._write_lock = threading.RLock()
+        self._writing = 0  # > 0 while a writer of this process is between its first and last write
+        self._keyword_lock = threading.Lock()  # one load/build of the index at a time
+        self._keyword_seen: tuple[int, int] | None = None  # (mtime_ns, size) of the saved index
+        self._refresh: threading.Thread | None = None
+        self._refresh_guard = threading.Lock()
+        self._refresh_after = 0.0  # monotonic time before which no new background refresh
+        self._closed = False
         self._check_embedder()
 
     @property
@@ -185,7 +198,7 @@ class KnowledgeBase:
         progress = progress or _noop_progress
         started = time.perf_counter()
         report = IngestReport()
-        with self._lock:
+        with self._writer():
             files, dirs, report.skipped = self._expand(paths)
             progress("scan", 0, len(files))
             work: list[tuple[Path, str, DocumentRecord | None]] = []
@@ -241,13 +254,15 @@ class KnowledgeBase:
                 self._write_group(group, report, lambda n: progress("embed", n, total_chunks))
             if report.changed or self._keyword_stale():
                 progress("keyword", 0, 1)
+                # Searches go on with the previous index meanwhile.
                 self._rebuild_keyword()
                 progress("keyword", 1, 1)
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 
     # Chroma persists on every upsert call (~0.1 s each); writing a few thousand chunks
-    # per call instead of one document per call made the bundled ingest 4x faster.
+    # per group instead of one document per call made the bundled ingest 4x faster (the
+    # embedded store still cuts a group into calls of a few hundred, see vector_store).
     WRITE_GROUP_CHUNKS = 2000
 
     def _write_group(self, group: list[tuple], report: IngestReport, advance) -> None:
@@ -304,9 +319,19 @@ class KnowledgeBase:
             ch.store.delete_doc(doc.doc_id)
         self.catalog.remove_document(doc.doc_id)
 
+    @contextmanager
+    def _writer(self) -> Iterator[None]:
+        """One writer at a time; searches meanwhile keep the BM25 index they have."""
+        with self._write_lock:
+            self._writing += 1
+            try:
+                yield
+            finally:
+                self._writing -= 1
+
     def remove(self, key: str) -> list[DocumentRecord]:
         """Remove documents by id, path or title; returns what was removed."""
-        with self._lock:
+        with self._writer():
             docs = self.catalog.find_documents(key)
             if not docs and Path(key).exists():
                 docs = self.catalog.find_documents(str(Path(key).resolve()))
@@ -350,24 +375,110 @@ class KnowledgeBase:
         kw = self._keyword or KeywordIndex.load(self._keyword_dir)
         return kw is None or kw.generation != self.catalog.generation
 
+    def _build_keyword(self) -> KeywordIndex:
+        """A new BM25 index from one committed state of the catalogue (no lock needed)."""
+        generation, rows = self.catalog.index_snapshot()
+        return KeywordIndex.build(rows, generation)
+
+    def _publish_keyword(self, kw: KeywordIndex, save: bool) -> None:
+        with self._keyword_lock:
+            self._publish_locked(kw, save)
+
+    def _publish_locked(self, kw: KeywordIndex, save: bool) -> None:
+        current = self._keyword
+        if current is not None and current.generation > kw.generation:
+            return  # a newer one got there first
+        if save:
+            kw.save(self._keyword_dir)
+            self._keyword_seen = self._saved_stamp()
+        self._keyword = kw  # the swap: searches from now on use this index
+
     def _rebuild_keyword(self) -> None:
-        kw = KeywordIndex.build(self.catalog.iter_index_rows(), self.catalog.generation)
-        kw.save(self._keyword_dir)
-        self._keyword = kw
+        """Rebuild from the catalogue, save, swap in (writers call it after their writes)."""
+        self._publish_keyword(self._build_keyword(), save=True)
+
+    def _saved_stamp(self) -> tuple[int, int] | None:
+        try:
+            st = (self._keyword_dir / "ids.json").stat()
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size
+
+    def _load_saved_keyword(self, generation: int) -> KeywordIndex | None:
+        """The saved index if it is of ``generation``."""
+        self._keyword_seen = self._saved_stamp()
+        kw = KeywordIndex.load(self._keyword_dir)
+        return kw if kw is not None and kw.generation == generation else None
 
     def keyword_index(self) -> KeywordIndex:
-        """The BM25 index, loaded from disk or rebuilt when another process changed the catalogue."""
-        with self._lock:
-            gen = self.catalog.generation
-            if self._keyword is not None and self._keyword.generation == gen:
-                return self._keyword
-            kw = KeywordIndex.load(self._keyword_dir)
-            if kw is None or kw.generation != gen:
-                self._rebuild_keyword()
-            else:
-                self._keyword = kw
+        """The current BM25 index; never waits for a writer.
+
+        While a writer of this process works, the index of its last finished write is
+        served; the writer swaps in the new one when it is done. When another process
+        changed the catalogue, the index it saved is loaded; while there is none yet (it
+        is still writing), the old index is served and a new one is built in the
+        background. Only the first call, with no index in memory, may wait for a build.
+        """
+        kw = self._keyword
+        if kw is None:
+            return self._first_keyword()
+        if self._writing:
+            return kw
+        gen = self.catalog.generation
+        if kw.generation == gen:
+            return kw
+        latest = self._keyword  # a writer may have swapped in a new one meanwhile
+        if latest is not None and latest.generation == gen:
+            return latest
+        return self._refresh_keyword(latest or kw, gen)
+
+    def _first_keyword(self) -> KeywordIndex:
+        with self._keyword_lock:
+            if self._keyword is None:
+                gen = self.catalog.generation
+                kw = self._load_saved_keyword(gen)
+                self._publish_locked(kw or self._build_keyword(), save=kw is None)
             assert self._keyword is not None
             return self._keyword
+
+    # A background rebuild at most this often, and not more than a quarter of the time:
+    # while another process writes a long batch, the generation changes with each file.
+    REFRESH_MIN_INTERVAL_S = 2.0
+
+    def _refresh_keyword(self, stale: KeywordIndex, gen: int) -> KeywordIndex:
+        """Another process changed the catalogue; never blocks on a build."""
+        stamp = self._saved_stamp()
+        if stamp is not None and stamp != self._keyword_seen:
+            with self._keyword_lock:
+                loaded = self._load_saved_keyword(gen)
+                if loaded is not None:
+                    self._publish_locked(loaded, save=False)
+            if loaded is not None:
+                return self._keyword or loaded
+        with self._refresh_guard:  # held only to start at most one refresh
+            refresh = self._refresh
+            idle = refresh is None or not refresh.is_alive()
+            if idle and time.monotonic() >= self._refresh_after and not self._closed:
+                self._refresh_after = float("inf")  # set for real when this refresh ends
+                self._refresh = threading.Thread(
+                    target=self._background_refresh, name="bm25-refresh", daemon=True
+                )
+                self._refresh.start()
+        return self._keyword or stale
+
+    def _background_refresh(self) -> None:
+        started = time.monotonic()
+        try:
+            # Not when a writer of this process is at work: it swaps in its own at the end.
+            if not self._closed and not self._writing:
+                # Not saved: the process that is writing saves its own when it is done.
+                self._publish_keyword(self._build_keyword(), save=False)
+        except Exception:  # a closed catalogue, a locked database: a later search retries
+            if not self._closed:
+                log.warning("background BM25 refresh failed", exc_info=True)
+        finally:
+            took = time.monotonic() - started
+            self._refresh_after = time.monotonic() + max(self.REFRESH_MIN_INTERVAL_S, 3 * took)
 
     # -- search ---------------------------------------------------------------
     def _where(self, filters: SearchFilters | None) -> dict[str, Any] | None:
@@ -428,13 +539,18 @@ class KnowledgeBase:
             fused = reciprocal_rank_fusion(rankings)
         else:
             fused = weighted_score_fusion(rankings, weights)
+        chunks = self.catalog.chunks_by_ids([cid for cid, _ in fused[:top_k]])
+        if len(chunks) < len(fused[:top_k]):
+            # An id the catalogue does not know: an index ahead of the catalogue (vectors
+            # are written first) or behind it (the BM25 index of the last finished write
+            # while a document is replaced). Drop it and take the next candidates, all
+            # read from one committed state of the catalogue.
+            chunks = self.catalog.chunks_by_ids([cid for cid, _ in fused])
+            fused = [(cid, score) for cid, score in fused if cid in chunks]
         fused = fused[:top_k]
-        chunks = self.catalog.chunks_by_ids([cid for cid, _ in fused])
         hits = []
         for cid, score in fused:
-            c = chunks.get(cid)
-            if c is None:  # index briefly ahead of the catalogue in another process
-                continue
+            c = chunks[cid]
             hits.append(
                 Hit(
                     chunk_id=c.chunk_id,
@@ -454,4 +570,9 @@ class KnowledgeBase:
         return hits
 
     def close(self) -> None:
+        with self._refresh_guard:
+            self._closed = True
+            refresh = self._refresh
+        if refresh is not None:
+            refresh.join(timeout=60)
         self.catalog.close()
