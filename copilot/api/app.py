@@ -104,11 +104,17 @@ def create_app(
         )
         return response
 
-    @app.get("/metrics", response_class=PlainTextResponse, tags=["meta"], summary="Prometheus")
+    @app.get(
+        "/metrics",
+        response_class=PlainTextResponse,
+        tags=["meta"],
+        summary="Prometheus",
+        responses={500: errors.ERROR_RESPONSES[500]},
+    )
     async def prometheus(request: Request) -> str:
         svc: Services = request.app.state.services
         return metrics.render(svc)
 
     for router in (meta.router, knowledge.router, events.router, orders.router, documents.router):
-        app.include_router(router)
+        app.include_router(router, responses=errors.ERROR_RESPONSES)
     return app

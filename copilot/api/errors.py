@@ -72,6 +72,18 @@ STATUS_MESSAGES = {
 }
 
 
+# Documented on every route: the spec must list what a client can get back.
+ERROR_RESPONSES: dict[int | str, dict] = {
+    status: {"model": ErrorOut, "description": message}
+    for status, (_, message) in STATUS_MESSAGES.items()
+    if status != 405
+} | {
+    409: {"model": ErrorOut, "description": "状态冲突（版本、状态或幂等键）"},
+    500: {"model": ErrorOut, "description": "服务内部错误"},
+    503: {"model": ErrorOut, "description": "服务尚未就绪"},
+}
+
+
 def _body(status: int, code: str, message: str, message_en: str) -> JSONResponse:
     err = ErrorOut(error=ErrorBody(code=code, message=message, message_en=message_en))
     return JSONResponse(err.model_dump(), status_code=status)

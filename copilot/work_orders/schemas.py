@@ -9,9 +9,16 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from copilot.vocabulary import Board, Tier, Urgency
+from copilot.vocabulary import URGENCIES, Board, Tier, Urgency
 from copilot.work_orders.deadlines import check_deadline_hours
 from copilot.work_orders.states import OPEN_STATES, State
+
+# What JSON Schema can say about deadline_hours (the order 紧急 ≤ 较急 ≤ 一般 it cannot).
+DEADLINE_HOURS_SCHEMA = {
+    "required": list(URGENCIES),
+    "additionalProperties": False,
+    "propertyNames": {"enum": list(URGENCIES)},
+}
 
 
 class _Input(BaseModel):
@@ -46,7 +53,7 @@ class NewWorkOrder(_Input):
     details: dict[str, Any] = Field(
         default_factory=dict, description="Disposition draft, routing reasons, legal basis."
     )
-    deadline_hours: dict[Urgency, float]
+    deadline_hours: dict[Urgency, float] = Field(json_schema_extra=DEADLINE_HOURS_SCHEMA)
     grace_hours: float = Field(default=0.0, ge=0)
     state: Literal[State.DRAFT, State.PENDING_APPROVAL] = State.DRAFT
 
@@ -75,7 +82,9 @@ class OrderChanges(_Input):
     department: str | None = Field(default=None, min_length=1, max_length=64)
     owner_unit: str | None = Field(default=None, max_length=128)
     cooperating_units: list[str] | None = None
-    deadline_hours: dict[Urgency, float] | None = None
+    deadline_hours: dict[Urgency, float] | None = Field(
+        default=None, json_schema_extra=DEADLINE_HOURS_SCHEMA
+    )
     grace_hours: float | None = Field(default=None, ge=0)
     details: dict[str, Any] | None = Field(
         default=None, description="The disposition as edited by the approver."

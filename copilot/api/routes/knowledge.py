@@ -45,6 +45,24 @@ def _sse(events: Iterator) -> Iterator[str]:
     summary="Answer a policy or city-data question with citations",
     description="JSON by default; `Accept: text/event-stream` (or `?stream=true`) streams "
     "`delta` events and one `final` event carrying the whole answer.",
+    responses={
+        200: {
+            "description": "The answer (JSON), or its stream (server-sent events).",
+            "content": {
+                "text/event-stream": {
+                    # One server-sent event: its name, and an AnswerEvent as JSON text.
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "event": {"type": "string", "enum": ["delta", "final"]},
+                            "data": {"type": "string"},
+                        },
+                        "required": ["data"],
+                    }
+                }
+            },
+        }
+    },
 )
 async def ask(
     body: AskIn,

@@ -15,11 +15,13 @@ from copilot.api.deps import ServicesDep, UserDep
 from copilot.api.errors import ApiError, not_found
 from copilot.users.scope import can_see_order, order_filters
 from copilot.users.store import Role
+from copilot.vocabulary import Board, Tier
 from copilot.work_orders.schemas import AuditOut, OrderChanges, OrderFilters, WorkOrderOut
 from copilot.work_orders.states import State
 
 router = APIRouter(prefix="/v1/work-orders", tags=["work orders"])
 EXPORT_LIMIT = 1000
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_COLUMNS = (
     "order_no",
     "title",
@@ -83,7 +85,8 @@ def _filters(
     return OrderFilters.model_validate({k: v for k, v in asked.items() if v is not None})
 
 
-Tier = Annotated[str | None, Query(description="市级/区县/镇街/村社/网格")]
+TierQ = Annotated[Tier | None, Query(description="市级/区县/镇街/村社/网格")]
+BoardQ = Annotated[Board | None, Query(description="六大板块之一")]
 Code = Annotated[str | None, Query(max_length=24, pattern=r"^\d+$")]
 
 
@@ -91,10 +94,10 @@ Code = Annotated[str | None, Query(max_length=24, pattern=r"^\d+$")]
 async def list_orders(
     services: ServicesDep,
     user: UserDep,
-    tier: Tier = None,
+    tier: TierQ = None,
     district: Code = None,
     town: Code = None,
-    board: Annotated[str | None, Query(max_length=16)] = None,
+    board: BoardQ = None,
     state: Annotated[list[State] | None, Query()] = None,
     overdue: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
@@ -108,16 +111,25 @@ async def list_orders(
 @router.get(
     "/export",
     summary="Export your jurisdiction's orders as CSV or XLSX",
-    responses={200: {"content": {"text/csv": {}, "application/vnd.ms-excel": {}}}},
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The orders as a file.",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                XLSX: {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
 )
 async def export_orders(
     services: ServicesDep,
     user: UserDep,
     format: Literal["csv", "xlsx"] = "csv",
-    tier: Tier = None,
+    tier: TierQ = None,
     district: Code = None,
     town: Code = None,
-    board: Annotated[str | None, Query(max_length=16)] = None,
+    board: BoardQ = None,
     state: Annotated[list[State] | None, Query()] = None,
     overdue: bool = False,
 ) -> Response:
@@ -151,7 +163,7 @@ async def export_orders(
     wb.save(out)
     return Response(
         out.getvalue(),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        media_type=XLSX,
         headers={"Content-Disposition": 'attachment; filename="work_orders.xlsx"'},
     )
 
