@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -18,6 +19,8 @@ from copilot.vocabulary import Tier, levels_of
 from copilot.work_orders.db import write_engine
 
 TOKEN_PREFIX = "cq_"
+AUTH_CACHE_S = 10.0
+AUTH_CACHE_SIZE = 10_000
 
 
 class Role(StrEnum):
@@ -96,6 +99,7 @@ class UserStore:
         self.hierarchy = hierarchy
         self._read = sessionmaker(engine, expire_on_commit=False)
         self._write = sessionmaker(write_engine(engine), expire_on_commit=False)
+        self._auth_cache: dict[str, tuple[UserOut | None, float]] = {}
 
     def add(self, new: NewUser) -> tuple[UserOut, str]:
         """Create a user and its first token; the token is returned once, never stored."""
@@ -154,18 +158,36 @@ class UserStore:
             user.active = False
             for token in s.scalars(select(ApiToken).where(ApiToken.user_id == user.id)):
                 token.revoked_at = token.revoked_at or now
+            self._auth_cache.clear()
             return UserOut.model_validate(user)
 
     def authenticate(self, token: str) -> UserOut | None:
-        """The active user a bearer token belongs to, or None."""
+        """The active user a bearer token belongs to, or None.
+
+        Answers are remembered for ``AUTH_CACHE_S`` seconds (keyed by the token's hash): a
+        database round trip per request was most of an acknowledged submission's cost. A
+        revocation here clears the memory at once; other processes notice within that time.
+        """
         if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
             return None
+        key = hash_token(token)
+        now = time.monotonic()
+        hit = self._auth_cache.get(key)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        user = self._authenticate(key)
+        if len(self._auth_cache) > AUTH_CACHE_SIZE:
+            self._auth_cache.clear()
+        self._auth_cache[key] = (user, now + AUTH_CACHE_S)
+        return user
+
+    def _authenticate(self, token_hash: str) -> UserOut | None:
         with self._read() as s:
             row = s.execute(
                 select(User)
                 .join(ApiToken, ApiToken.user_id == User.id)
                 .where(
-                    ApiToken.token_hash == hash_token(token),
+                    ApiToken.token_hash == token_hash,
                     ApiToken.revoked_at.is_(None),
                     User.active,
                 )
