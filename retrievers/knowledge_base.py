@@ -122,6 +122,25 @@ class KnowledgeBase:
         """The primary embedder (first dense channel)."""
         return self.dense[0].embedder
 
+    # -- the Retriever protocol (retrievers/retriever.py) beyond search and documents ------
+
+    @property
+    def generation(self) -> int:
+        return self.catalog.generation
+
+    def rewrite(self, text: str) -> str:
+        return self.rewriter.rewrite(text)
+
+    def tokenize(self, text: str) -> list[str]:
+        return self.tokenizer.tokenize(text)
+
+    def has_article(self, doc_id: str, article: str) -> bool:
+        return bool(self.catalog.article_chunks(doc_id, article))
+
+    def index_token_rows(self) -> Iterator[list[str]]:
+        for *_, tokens in self.catalog.iter_index_rows():
+            yield tokens.split()
+
     def _check_embedder(self) -> None:
         # Vectors from two different models are not comparable, and chunks cut or named
         # by an older layout do not match today's ids: re-index everything.

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from copilot.answers.provisions import Provision, split_provisions
 from copilot.answers.regulation_names import RegulationNames
 from copilot.answers.slots import Slot, focus_terms, question_slot
-from retrievers.knowledge_base import KnowledgeBase
 from retrievers.models import Hit
+from retrievers.retriever import Retriever
 from retrievers.tokenizer import char_bigrams
 
 RERANK_POOL = 20
@@ -84,11 +84,11 @@ class TermStats:
         return math.log(1 + self.n_docs / (1 + self.df.get(token, 0)))
 
     @classmethod
-    def from_kb(cls, kb: KnowledgeBase) -> TermStats:
+    def from_kb(cls, kb: Retriever) -> TermStats:
         df: Counter = Counter()
         n = 0
-        for *_, tokens in kb.catalog.iter_index_rows():
-            df.update(set(tokens.split()))
+        for tokens in kb.index_token_rows():
+            df.update(set(tokens))
             n += 1
         return cls(df=df, n_docs=n)
 
@@ -108,13 +108,13 @@ class QuestionContext:
     focus: tuple[str, ...] = ()
 
     @classmethod
-    def build(cls, question: str, kb: KnowledgeBase, names: RegulationNames) -> QuestionContext:
-        rewritten = kb.rewriter.rewrite(question)
-        tokens = kb.tokenizer.tokenize(rewritten)
+    def build(cls, question: str, kb: Retriever, names: RegulationNames) -> QuestionContext:
+        rewritten = kb.rewrite(question)
+        tokens = kb.tokenize(rewritten)
         named = names.find(question)
 
         def words(text: str) -> list[str]:
-            toks = kb.tokenizer.tokenize(kb.rewriter.rewrite(text))
+            toks = kb.tokenize(kb.rewrite(text))
             return [
                 t for t in toks if not t.startswith("b:") and t not in (named.name if named else "")
             ]
@@ -132,7 +132,7 @@ class QuestionContext:
         )
 
 
-def gather_candidates(kb: KnowledgeBase, hits: Sequence[Hit]) -> list[Candidate]:
+def gather_candidates(kb: Retriever, hits: Sequence[Hit]) -> list[Candidate]:
     """Group the fused hits by article, best rank first; each with its full article text."""
     grouped: dict[tuple[str, str | None], Candidate] = {}
     for h in hits:

@@ -32,8 +32,8 @@ from copilot.indicators.store import IndicatorStore
 from copilot.llm.base import LLMBackend, LLMError
 from copilot.settings import Settings
 from prompts.loader import load_prompt
-from retrievers.knowledge_base import KnowledgeBase
 from retrievers.models import Hit
+from retrievers.retriever import Retriever
 
 log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 2000
@@ -44,7 +44,7 @@ class AnswerEngine:
 
     def __init__(
         self,
-        kb: KnowledgeBase,
+        kb: Retriever,
         indicators: IndicatorStore,
         settings: Settings,
         llm: LLMBackend | None = None,
@@ -66,7 +66,7 @@ class AnswerEngine:
 
     def _corpus_views(self) -> tuple[RegulationNames, Reranker]:
         """Alias table and term statistics of the corpus as it is now (rebuilt after ingest)."""
-        gen = self.kb.catalog.generation
+        gen = self.kb.generation
         if self._per_generation is None or self._per_generation[0] != gen:
             names = RegulationNames.from_lexicon(
                 (d.title for d in self.kb.documents()),
@@ -140,7 +140,7 @@ class AnswerEngine:
             )
             return
 
-        query = parse_indicator_question(self.kb.rewriter.rewrite(q), self.indicators)
+        query = parse_indicator_question(self.kb.rewrite(q), self.indicators)
         if query is not None:
             result = run_indicator_query(query, self.indicators)
             answer = self._indicator_answer(q, result, trace_id)

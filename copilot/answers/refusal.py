@@ -21,8 +21,8 @@ from copilot.answers.extractive import shorten
 from copilot.answers.regulation_names import RegulationNames
 from copilot.answers.rerank import Scored, slot_description
 from copilot.answers.slots import states_asked_figure
-from retrievers.knowledge_base import KnowledgeBase
 from retrievers.query_rewrite import read_pairs
+from retrievers.retriever import Retriever
 
 _ARTICLE = re.compile(r"第([零〇一二三四五六七八九十百千两\d]+)条")
 _PREFIXES = ("中华人民共和国", "重庆市", "国务院")
@@ -67,7 +67,7 @@ class RefusalPolicy:
         self,
         ctx: QuestionContext,
         ranked: Sequence[Scored],
-        kb: KnowledgeBase,
+        kb: Retriever,
         names: RegulationNames,
     ) -> str | None:
         """Why the question cannot be answered from the corpus, or ``None`` if it can."""
@@ -84,7 +84,7 @@ class RefusalPolicy:
         if named is not None and (m := _ARTICLE.search(question)):
             label = f"第{m.group(1)}条"
             docs = [d for d in kb.documents() if d.title in named.titles]
-            if not any(kb.catalog.article_chunks(d.doc_id, label) for d in docs):
+            if not any(kb.has_article(d.doc_id, label) for d in docs):
                 return f"《{named.titles[0]}》没有{label}"
 
         titles = {_core(d.title) for d in kb.documents()}

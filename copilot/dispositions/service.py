@@ -31,7 +31,7 @@ from copilot.work_orders.schemas import OrderChanges, WorkOrderOut
 from copilot.work_orders.states import TRANSITIONS, State
 from copilot.work_orders.store import WorkOrderStore
 from copilot.work_orders.vectors import OrderVectors, SimilarOrder
-from retrievers.knowledge_base import KnowledgeBase
+from retrievers.retriever import Retriever
 
 BASIS_FROM_RETRIEVAL = 2
 MAX_BASIS = 3
@@ -82,7 +82,7 @@ class DispositionService:
         self,
         router: EventRouter,
         answers: AnswerEngine,
-        kb: KnowledgeBase,
+        kb: Retriever,
         orders: WorkOrderStore,
         vectors: OrderVectors,
         traces: TraceStore,
@@ -293,7 +293,7 @@ class DispositionService:
     # -- helpers ------------------------------------------------------------------------
 
     def _embed(self, text: str):
-        return self.kb.dense[0].embedder.embed_queries([text])[0]
+        return self.kb.embedder.embed_queries([text])[0]
 
     def _get(self, ref: int | str) -> WorkOrderOut:
         if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
