@@ -315,7 +315,7 @@ class Services:
 
             self._checkpoints = open_checkpoints(checkpoint_url(self.settings))
             engine = self.orders.engine  # type: ignore[attr-defined]
-            embedder = self.kb.dense[0].embedder
+            embedder = self.kb.embedder
             self._dispositions = DispositionService(
                 self.router,
                 self.answers,
