@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -46,6 +46,19 @@ class Answer(BaseModel):
     fallback_reason: str | None = None
     searched: str | None = Field(default=None, description="What was searched, for refusals.")
     seconds: float = 0.0
+
+    def public(self) -> dict[str, Any]:
+        """The answer as one record (``copilot ask --json`` and ``--output``): what was
+        answered, cited and by which route and backend; not the prompt or the timing."""
+        return {
+            "answer": self.answer,
+            "refused": self.refused,
+            "citations": [c.model_dump() for c in self.citations],
+            "trace_id": self.trace_id,
+            "route": self.route,
+            "backend": self.backend,
+            "fallback_reason": self.fallback_reason,
+        }
 
 
 class AnswerEvent(BaseModel):

@@ -12,6 +12,8 @@ hierarchy or an explicit placeholder of the right kind, never an invented name.
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from pydantic import BaseModel, Field
 
 from copilot.answers.models import Citation
@@ -60,6 +62,16 @@ class RouteDecision(BaseModel):
     top3: list[TypeScore] = Field(default_factory=list)
     reasons: list[str] = Field(default_factory=list)
     answer: ConsultationAnswer | None = None
+
+    # How the decision was reached, not what was decided: left out of a routed record.
+    WORKINGS: ClassVar[frozenset[str]] = frozenset(
+        {"top3", "legal_basis", "place_code", "place_confidence", "event_name", "deadline_hours"}
+    )
+
+    def public(self) -> dict[str, Any]:
+        """The decision as one routed record (``copilot route --output``): what was decided
+        and why, without the classifier's candidates and the resolver's internals."""
+        return self.model_dump(exclude=set(self.WORKINGS))
 
 
 def town_office(town: Division) -> str:
