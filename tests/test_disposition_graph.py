@@ -27,7 +27,6 @@ from copilot.dispositions.graph import (
 from copilot.services import build_services
 from copilot.settings import Settings
 from copilot.work_orders.states import State
-from tests.test_work_orders import pg_database  # noqa: F401  (fixture)
 
 MANHOLE = "渝北区两路街道空港大道有个井盖不见了，晚上很危险"
 STALL = "南岸区南坪街道有人占道摆摊，堵住了人行道"
@@ -377,7 +376,7 @@ def test_a_waiting_disposition_resumes_after_a_restart_on_sqlite(
 def test_a_waiting_disposition_resumes_after_a_restart_on_postgresql(
     bundled_kb,
     bundled_settings,
-    pg_database,  # noqa: F811
+    pg_database,
 ):
     schema = f"r_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(pg_database.replace("+psycopg", ""), autocommit=True) as conn:

@@ -1,10 +1,13 @@
-"""Work-order store on SQLite and on the real PostgreSQL: migrations, the state machine,
-optimistic concurrency between processes, idempotent submission, the SLA sweeper, audit.
+"""The SQL work-order store on SQLite and on the real PostgreSQL: migrations, the
+append-only audit table, optimistic concurrency and idempotent submission between processes,
+concurrent sweepers, the background sweeper, the CLI. The behaviour every store shows —
+the state machine, idempotency, listing, the sweep — is the contract in
+tests/contracts/test_work_order_store.py.
 
 PostgreSQL tests run in a database created for this test session (dropped at the end) and
-a fresh schema per test, so they never collide with other suites using ``test``. They are
-skipped, not failed, when no server answers at ``COPILOT_TEST_PG_URL``
-(default ``postgresql://postgres@127.0.0.1:5432/test``).
+a fresh schema per test (``pg_database`` and ``db_url`` in tests/conftest.py), so they never
+collide with other suites using ``test``. They are skipped, not failed, when no server
+answers at ``COPILOT_TEST_PG_URL`` (default ``postgresql://postgres@127.0.0.1:5432/test``).
 """
 
 from __future__ import annotations
@@ -12,15 +15,12 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import os
-import re
 import time
-import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 import sqlalchemy as sa
 import typer
@@ -31,18 +31,10 @@ from typer.testing import CliRunner
 from copilot.users import models as _users  # noqa: F401  (its tables are in the metadata)
 from copilot.work_orders import (
     TRANSITIONS,
-    EditNotAllowed,
-    IdempotencyKeyReused,
-    IllegalTransition,
     NewWorkOrder,
-    OrderChanges,
-    OrderFilters,
-    OrderNotFound,
     SqlWorkOrderStore,
     State,
-    TransitionRequest,
     VersionConflict,
-    WorkOrderOut,
     downgrade_migrations,
     make_engine,
     run_migrations,
@@ -51,74 +43,13 @@ from copilot.work_orders.db import current_revision, default_database_url, norma
 from copilot.work_orders.deadlines import check_deadline_hours, sla_from_catalogue
 from copilot.work_orders.models import Base
 from copilot.work_orders.states import FINAL_STATES
-from copilot.work_orders.store import SWEEPER_ACTOR, order_number
+from copilot.work_orders.store import order_number
+from tests.order_factory import PATH, T0, S, new_order, order_in, walk
 
 REPO = Path(__file__).resolve().parent.parent
-PG_ADMIN_URL = os.environ.get("COPILOT_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Chongqing
-HOURS = {"紧急": 1.0, "较急": 8.0, "一般": 24.0}
-GRACE = 4.0
-S = State
-
-# The shortest walk from a new draft to each state: how the tests reach a starting point.
-PATH: dict[State, list[State]] = {
-    S.DRAFT: [],
-    S.PENDING_APPROVAL: [S.PENDING_APPROVAL],
-    S.RETURNED: [S.PENDING_APPROVAL, S.RETURNED],
-    S.CANCELLED: [S.CANCELLED],
-    S.DISPATCHED: [S.PENDING_APPROVAL, S.DISPATCHED],
-    S.ACCEPTED: [S.PENDING_APPROVAL, S.DISPATCHED, S.ACCEPTED],
-    S.ESCALATED: [S.PENDING_APPROVAL, S.DISPATCHED, S.ESCALATED],
-    S.IN_PROGRESS: [S.PENDING_APPROVAL, S.DISPATCHED, S.ACCEPTED, S.IN_PROGRESS],
-    S.RESOLVED: [S.PENDING_APPROVAL, S.DISPATCHED, S.ACCEPTED, S.IN_PROGRESS, S.RESOLVED],
-    S.CLOSED: [S.PENDING_APPROVAL, S.DISPATCHED, S.ACCEPTED, S.IN_PROGRESS, S.RESOLVED, S.CLOSED],
-    S.REOPENED: [
-        S.PENDING_APPROVAL,
-        S.DISPATCHED,
-        S.ACCEPTED,
-        S.IN_PROGRESS,
-        S.RESOLVED,
-        S.REOPENED,
-    ],
-}
-LEGAL = [(a, b) for a in State for b in State if b in TRANSITIONS[a]]
 
 
 # -- fixtures -----------------------------------------------------------------------------
-
-
-def _pg_reachable() -> bool:
-    try:
-        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
-            return True
-    except psycopg.Error:
-        return False
-
-
-@pytest.fixture(scope="session")
-def pg_database() -> str:
-    """A database of our own for this session; dropped, with everything in it, at the end."""
-    if not _pg_reachable():
-        pytest.skip(f"no PostgreSQL at {PG_ADMIN_URL}")
-    name = f"copilot_wo_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = sa.make_url(normalize_url(PG_ADMIN_URL)).set(database=name)
-    yield url.render_as_string(hide_password=False)
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.integration)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database: a new SQLite file, or a new schema in the session's PG database."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'orders.db'}"
-    base = request.getfixturevalue("pg_database")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(base.replace("+psycopg", ""), autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    return f"{base}?options=-csearch_path%3D{schema}"
 
 
 @pytest.fixture
@@ -126,39 +57,6 @@ def store(db_url: str) -> SqlWorkOrderStore:
     s = SqlWorkOrderStore.from_url(db_url)
     yield s
     s.close()
-
-
-def new_order(**over: Any) -> NewWorkOrder:
-    fields: dict[str, Any] = {
-        "idempotency_key": f"msg-{uuid.uuid4().hex}",
-        "title": "井盖缺失",
-        "text": "江北区观音桥步行街东侧有个井盖莫得了，井口敞起，晚上很容易掉下去。",
-        "board": "设施运行",
-        "event_type": "FAC-MANHOLE-COVER",
-        "urgency": "较急",
-        "tier": "网格",
-        "department": "城市管理局",
-        "owner_unit": "观音桥社区第3网格",
-        "district_code": "500105",
-        "town_code": "500105005",
-        "village_code": "500105005001",
-        "grid_code": "500105005001-03",
-        "cooperating_units": ["观音桥街道办事处"],
-        "deadline_hours": HOURS,
-        "grace_hours": GRACE,
-    }
-    fields.update(over)
-    return NewWorkOrder(**fields)
-
-
-def walk(store: SqlWorkOrderStore, order: WorkOrderOut, path: list[State], now: datetime):
-    for state in path:
-        order = store.transition(order.id, state, "tester", order.version, now=now)
-    return order
-
-
-def order_in(store: SqlWorkOrderStore, state: State, now: datetime = T0, **over: Any):
-    return walk(store, store.create(new_order(**over), "grid:张三", now=now), PATH[state], now)
 
 
 def count_orders(store: SqlWorkOrderStore) -> int:
@@ -273,158 +171,6 @@ def test_audit_log_rejects_update_and_delete(store):
     assert [a.action for a in store.audit(order.id)] == ["create"]
 
 
-# -- state machine ------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("from_state", list(State), ids=lambda s: s.value)
-def test_every_legal_transition_succeeds_and_writes_an_audit_entry(store, from_state):
-    targets = sorted(TRANSITIONS[from_state])
-    for to_state in targets:
-        order = order_in(store, from_state)
-        trail_before = store.audit(order.id)
-        later = T0 + timedelta(minutes=5)
-        done = store.transition(order.id, to_state, "官员:李四", order.version, "ok", now=later)
-
-        assert done.state is to_state
-        assert done.version == order.version + 1
-        assert store.get(order.id) == done
-        trail = store.audit(order.id)
-        assert len(trail) == len(trail_before) + 1
-        entry = trail[-1]
-        assert (entry.actor, entry.from_state, entry.to_state) == (
-            "官员:李四",
-            from_state,
-            to_state,
-        )
-        assert entry.action == ("escalate" if to_state is S.ESCALATED else "transition")
-        assert entry.version == done.version and entry.comment == "ok" and entry.at == later
-        assert entry.before["state"] == from_state.value
-        assert entry.after["state"] == to_state.value
-        assert entry.before["version"] == order.version
-        assert set(entry.before) == set(entry.after)
-    if not targets:
-        assert from_state in FINAL_STATES
-
-
-@pytest.mark.parametrize("from_state", list(State), ids=lambda s: s.value)
-def test_every_illegal_transition_raises_and_changes_nothing(store, from_state):
-    order = order_in(store, from_state)
-    trail = store.audit(order.id)
-    illegal = [s for s in State if s not in TRANSITIONS[from_state]]
-    assert illegal  # at least the self-loop, except escalated (which has others)
-    for to_state in illegal:
-        with pytest.raises(IllegalTransition) as info:
-            store.transition(order.id, to_state, "tester", order.version)
-        msg = str(info.value)
-        assert "非法状态转换 illegal transition" in msg
-        assert order.order_no in msg and from_state.value in msg and to_state.value in msg
-        assert store.get(order.id) == order
-    assert store.audit(order.id) == trail
-
-
-def test_side_effects_of_the_lifecycle(store):
-    """Clock starts at dispatch; escalation moves the tier and restarts the clock;
-    re-dispatch keeps the escalation window; resolve stops it; reopen restarts it."""
-    order = order_in(store, S.PENDING_APPROVAL)
-    assert order.deadline_at is None and order.escalate_at is None
-    d = store.transition(order.id, S.DISPATCHED, "a", order.version, now=T0)
-    assert d.deadline_at == T0 + timedelta(hours=8)  # 较急
-    assert d.escalate_at == d.deadline_at + timedelta(hours=GRACE)
-
-    t1 = T0 + timedelta(hours=1)
-    e = store.transition(d.id, S.ESCALATED, "a", d.version, now=t1)
-    assert (e.tier, e.escalation_level, e.supervised) == ("村社", 1, False)
-    assert e.deadline_at == t1 + timedelta(hours=8)
-
-    changes = OrderChanges(owner_unit="观音桥社区居委会")
-    t2 = T0 + timedelta(hours=2)
-    r = store.transition(e.id, S.DISPATCHED, "a", e.version, changes=changes, now=t2)
-    assert r.owner_unit == "观音桥社区居委会" and r.tier == "村社"
-    assert r.deadline_at == e.deadline_at  # re-dispatching inside the tier buys no time
-
-    r = walk(store, r, [S.ACCEPTED, S.IN_PROGRESS, S.RESOLVED], t2)
-    assert r.resolved_at == t2 and r.escalate_at is None
-    t3 = T0 + timedelta(hours=3)
-    r = store.transition(r.id, S.REOPENED, "市民回访", r.version, now=t3)
-    assert r.resolved_at is None and r.deadline_at == t3 + timedelta(hours=8)
-
-    back = order_in(store, S.DISPATCHED)
-    back = store.transition(back.id, S.RETURNED, "unit", back.version, "非本单位职责")
-    assert back.deadline_at is None and back.escalate_at is None
-
-
-def test_edits_are_allowed_only_before_dispatch_or_as_routing_on_dispatch(store):
-    returned = order_in(store, S.RETURNED)
-    edited = store.apply(
-        returned.id,
-        TransitionRequest(
-            to_state=S.PENDING_APPROVAL,
-            actor="drafter",
-            expected_version=returned.version,
-            changes=OrderChanges(title="观音桥井盖缺失", urgency="紧急"),
-        ),
-    )
-    assert (edited.title, edited.urgency) == ("观音桥井盖缺失", "紧急")
-    audit = store.audit(edited.id)[-1]
-    assert audit.before["title"] == "井盖缺失" and audit.after["title"] == "观音桥井盖缺失"
-
-    dispatched = order_in(store, S.DISPATCHED)
-    with pytest.raises(EditNotAllowed):
-        store.transition(
-            dispatched.id,
-            S.ACCEPTED,
-            "unit",
-            dispatched.version,
-            changes=OrderChanges(title="改标题"),
-        )
-    assert store.get(dispatched.id) == dispatched
-
-
-def test_stale_version_raises_conflict_and_changes_nothing(store):
-    order = order_in(store, S.DISPATCHED)
-    store.transition(order.id, S.ACCEPTED, "unit-a", order.version)
-    now = store.get(order.id)
-    with pytest.raises(VersionConflict) as info:
-        store.transition(order.id, S.ACCEPTED, "unit-b", order.version)
-    assert "版本冲突 version conflict" in str(info.value)
-    assert (info.value.expected, info.value.actual) == (order.version, order.version + 1)
-    assert store.get(order.id) == now
-    with pytest.raises(OrderNotFound):
-        store.transition(10**9, S.ACCEPTED, "x", 1)
-
-
-# -- idempotency --------------------------------------------------------------------------
-
-
-def test_idempotent_resubmission_returns_the_same_order_and_one_row(store):
-    sub = new_order()
-    first = store.create(sub, "wecom-bot", now=T0)
-    again = store.create(sub, "wecom-bot", now=T0 + timedelta(seconds=30))
-    assert not first.replayed and again.replayed
-    assert again.model_dump(exclude={"replayed"}) == first.model_dump(exclude={"replayed"})
-    # A retry worded differently by an LLM (title/classification) is still the same report.
-    reworded = store.create(sub.model_copy(update={"title": "井盖丢失"}), "wecom-bot")
-    assert reworded.id == first.id
-    assert count_orders(store) == 1
-    assert [a.action for a in store.audit(first.id)] == ["create"]
-
-    with pytest.raises(IdempotencyKeyReused):
-        store.create(sub.model_copy(update={"text": "另一件事"}), "wecom-bot")
-    assert count_orders(store) == 1
-
-
-def test_batch_create_is_idempotent_within_and_across_batches(store):
-    subs = [new_order() for _ in range(5)]
-    first = store.create_many([*subs, subs[0]], "batch", now=T0)
-    assert [o.replayed for o in first] == [False] * 5 + [True]
-    assert first[5].id == first[0].id
-    again = store.create_many(subs, "batch", now=T0)
-    assert [o.id for o in again] == [o.id for o in first[:5]] and all(o.replayed for o in again)
-    assert count_orders(store) == 5
-    assert len({o.order_no for o in first}) == 5
-    assert all(re.fullmatch(r"WO-20260302-\d{6,}", o.order_no) for o in first)
-
-
 # -- concurrency between processes --------------------------------------------------------
 
 
@@ -527,49 +273,6 @@ def test_two_processes_submitting_one_key_make_one_order(store, db_url):
 # -- SLA sweeper --------------------------------------------------------------------------
 
 
-def test_sweeper_escalates_an_overdue_order_one_tier_up_and_leaves_the_rest(store):
-    overdue = order_in(store, S.DISPATCHED, now=T0)
-    fresh = order_in(store, S.DISPATCHED, now=T0 + timedelta(hours=10))
-    slow = order_in(store, S.IN_PROGRESS, now=T0, urgency="一般")  # 24 h window
-    draft = order_in(store, S.DRAFT, now=T0)
-    done = order_in(store, S.RESOLVED, now=T0)
-    due = T0 + timedelta(hours=8 + GRACE)
-
-    assert store.sweep_overdue(due - timedelta(minutes=1)) == []  # past deadline, within grace
-    assert [o.id for o in store.list(OrderFilters(overdue=True), now=due)] == [overdue.id]
-
-    now = due + timedelta(minutes=1)
-    (esc,) = store.sweep_overdue(now)
-    assert esc.id == overdue.id
-    assert (esc.state, esc.tier, esc.escalation_level) == (S.ESCALATED, "村社", 1)
-    assert esc.deadline_at == now + timedelta(hours=8)
-    assert esc.escalate_at == esc.deadline_at + timedelta(hours=GRACE)
-    entry = store.audit(esc.id)[-1]
-    assert (entry.actor, entry.action, entry.from_state) == (
-        SWEEPER_ACTOR,
-        "escalate",
-        S.DISPATCHED,
-    )
-    assert (entry.before["tier"], entry.after["tier"]) == ("网格", "村社")
-    assert entry.before["escalation_level"] == 0 and entry.after["escalation_level"] == 1
-
-    for untouched in (fresh, slow, draft, done):
-        assert store.get(untouched.id) == untouched
-    assert store.sweep_overdue(now) == []  # nothing is escalated twice in one window
-
-    # Nobody re-dispatched it: it keeps climbing, one tier per window.
-    swept = {o.id: o for o in store.sweep_overdue(esc.escalate_at + timedelta(seconds=1))}
-    again = swept[esc.id]
-    assert (again.tier, again.escalation_level, again.state) == ("镇街", 2, S.ESCALATED)
-
-
-def test_sweeper_keeps_city_orders_at_city_tier_and_flags_them(store):
-    order = order_in(store, S.ACCEPTED, tier="市级", urgency="紧急")
-    (esc,) = store.sweep_overdue(T0 + timedelta(hours=1 + GRACE, minutes=1))
-    assert (esc.tier, esc.supervised, esc.escalation_level) == ("市级", True, 1)
-    assert esc.id == order.id
-
-
 def test_two_concurrent_sweepers_escalate_each_order_once(store, db_url):
     orders = store.create_many([new_order() for _ in range(40)], "batch", now=T0)
     for o in orders:
@@ -603,22 +306,7 @@ def test_background_sweeper_escalates_and_stops(store):
     assert store.get(order.id).tier == "村社"
 
 
-# -- listing and the CLI ------------------------------------------------------------------
-
-
-def test_list_filters_by_jurisdiction_board_and_state(store):
-    a = order_in(store, S.DISPATCHED, district_code="500105", town_code="500105005")
-    b = order_in(store, S.DRAFT, district_code="500106", town_code="500106001", board="生态景观")
-    c = order_in(store, S.DISPATCHED, district_code="500106", town_code="500106001")
-    ids = lambda **f: [o.id for o in store.list(OrderFilters(**f))]  # noqa: E731
-    assert ids(district_code="500106") == [c.id, b.id]  # newest first
-    assert ids(town_code="500105005") == [a.id]
-    assert ids(board="生态景观") == [b.id]
-    assert ids(states=[S.DISPATCHED], order="deadline") == [a.id, c.id]
-    assert ids(limit=1, offset=1) == [b.id]
-    assert store.get_by_no(a.order_no) == a
-    with pytest.raises(OrderNotFound):
-        store.get_by_no("WO-19990101-000001")
+# -- the CLI ------------------------------------------------------------------------------
 
 
 def test_cli_sweep_list_and_show(store, db_url):
