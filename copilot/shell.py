@@ -186,7 +186,7 @@ class Shell:
         self.console.print("再见。")
 
     def _ask(self, question: str) -> None:
-        print_answer_stream(self.services, question, self.console)
+        print_answer_stream(self.services.answers.stream(question), self.console)
 
     def _route(self, text: str) -> None:
         if not text:

@@ -12,21 +12,23 @@ from rich.console import Console
 from rich.markup import escape
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from copilot.answers.models import AnswerEvent
     from copilot.events.router import RouteDecision
-    from copilot.services import Services
 
 err = Console(stderr=True)
 out = Console()
 
 
-def print_answer_stream(services: Services, question: str, console: Console = out) -> None:
-    """Print the answer as it is produced, then its citations and trace line.
+def print_answer_stream(events: Iterator[AnswerEvent], console: Console = out) -> None:
+    """Print an answer's events (``Services.ask_stream``) as they come, then its citations
+    and trace line.
 
     A ``KeyboardInterrupt`` while the answer is being produced propagates to the caller
     (the shell cancels that answer); the answer's generator is closed either way.
     """
     final = None
-    events = services.answers.stream(question)
     try:
         for event in events:
             if event.type == "delta":

@@ -1,0 +1,240 @@
+"""What the command groups share: consoles, progress, the JSONL batch runner, opening services.
+
+Only typer and rich are imported here; the service layer is imported when a command
+opens it, so that ``copilot --help`` and usage errors answer at once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from copilot.terminal import err, out
+
+if TYPE_CHECKING:
+    from copilot.services import Services
+
+__all__ = [
+    "answering_services",
+    "check_single_or_batch",
+    "err",
+    "knowledge_services",
+    "out",
+    "progress_bar",
+    "quiet_library_warnings",
+    "ready",
+    "run_jsonl",
+    "store_services",
+    "write_json",
+]
+
+_STAGES = {"scan": "检查文件 scanning", "embed": "向量化 embedding", "keyword": "关键词索引 BM25"}
+
+
+@contextmanager
+def progress_bar(enabled: bool = True):
+    """A rich progress bar on stderr; yields a ``progress(stage, advance, total)`` callback."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    ) as bar:
+        tasks: dict[str, int] = {}
+
+        def advance(stage: str, n: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(_STAGES.get(stage, stage), total=total)
+            bar.update(tasks[stage], advance=n, total=total)
+
+        yield advance
+
+
+# Libraries that report through ``logging`` or ``warnings`` while parsing a user's files;
+# what matters to the user is our own per-file reason in the ingest report.
+_NOISY_LOGGERS = ("pypdf", "openpyxl", "docx", "charset_normalizer")
+
+
+@contextmanager
+def quiet_library_warnings():
+    """Keep library warnings (pypdf on a malformed PDF, openpyxl, …) off the terminal."""
+    import logging
+    import warnings
+
+    saved = []
+    for name in _NOISY_LOGGERS:
+        logger = logging.getLogger(name)
+        saved.append((logger, logger.level, logger.propagate))
+        logger.setLevel(logging.CRITICAL + 1)
+        logger.propagate = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for logger, level, propagate in saved:
+            logger.setLevel(level)
+            logger.propagate = propagate
+
+
+# -- opening the service layer --------------------------------------------------------------
+
+
+def _settings(database_url: str | None = None):
+    from copilot.settings import Settings
+
+    settings = Settings()
+    if database_url:
+        settings = settings.model_copy(update={"database_url": database_url})
+    return settings
+
+
+def _configuration_error(exc: Exception) -> typer.Exit:
+    err.print(f"[red]配置错误 configuration error:[/red] {exc}")
+    return typer.Exit(2)
+
+
+def ready(services: Services, quiet: bool = False) -> None:
+    """Build the index from the bundled regulations on first use, with a progress bar."""
+    if services.needs_index():
+        if not quiet:
+            err.print("索引为空，正在从内置法规构建… (first run: indexing the bundled regulations)")
+        with progress_bar(not quiet) as cb:
+            services.ensure_ready(progress=cb)
+
+
+@contextmanager
+def knowledge_services(*, first_run: bool = False, quiet: bool = False) -> Iterator[Services]:
+    """Services for the document commands (no LLM); ``first_run`` indexes an empty knowledge
+    base from the bundled regulations. Closed on the way out."""
+    from copilot.knowledge import ConfigurationError
+    from copilot.services import open_services
+
+    try:
+        svc, _ = open_services(_settings(), with_llm=False)
+    except ConfigurationError as exc:
+        raise _configuration_error(exc) from exc
+    try:
+        if first_run:
+            ready(svc, quiet)
+        yield svc
+    finally:
+        svc.close()
+
+
+@contextmanager
+def answering_services(quiet: bool = False, database_url: str | None = None) -> Iterator[Services]:
+    """Services for the commands that answer, route and decide: a broken LLM setting
+    degrades to extractive answers (with a warning), and an empty knowledge base is indexed
+    from the bundled regulations first. Closed on the way out."""
+    from copilot.knowledge import ConfigurationError
+    from copilot.services import open_services
+
+    try:
+        svc, warning = open_services(_settings(database_url))
+    except ConfigurationError as exc:
+        raise _configuration_error(exc) from exc
+    try:
+        if warning:
+            err.print(f"[yellow]{warning}[/yellow]")
+        ready(svc, quiet=quiet)
+        yield svc
+    finally:
+        svc.close()
+
+
+@contextmanager
+def store_services(database_url: str | None = None) -> Iterator[Services]:
+    """Services for the commands that need only the work-order database (orders, SLA, users):
+    nothing else is loaded. A database that cannot be opened exits 2. Closed on the way out."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from copilot.services import build_services
+
+    svc = build_services(_settings(database_url), with_llm=False, lazy=True)
+    try:
+        yield svc
+    except SQLAlchemyError as exc:
+        err.print(f"[red]数据库错误 database error:[/red] {exc.__class__.__name__}: {exc}")
+        raise typer.Exit(2) from exc
+    finally:
+        svc.close()
+
+
+# -- one text, or a JSONL batch --------------------------------------------------------------
+
+
+def check_single_or_batch(
+    text: str | None, input: Path | None, output: Path | None, what: str
+) -> None:
+    """One text, or a batch with both --input and --output; anything else is a usage error."""
+    if (input is None) != (output is None):
+        err.print("[red]--input 与 --output 需同时给出 (give both --input and --output)[/red]")
+        raise typer.Exit(2)
+    if input is None and not (text or "").strip():
+        err.print(f"[red]请输入{what} give a {what}, or --input/--output for a batch[/red]")
+        raise typer.Exit(2)
+
+
+def run_jsonl(
+    src: Path, dst: Path, handle: Callable[[dict], dict[str, Any]], key: str = "question"
+) -> int:
+    """Run ``handle(row)`` for each JSONL line; a malformed line becomes an error record.
+
+    Returns the number of malformed lines (the command exits 1 when there are any).
+    """
+    from retrievers.encoding import UndecodableError, decode_text
+
+    errors = 0
+    try:
+        # Exports from office systems are often GBK; accept them like ingested files.
+        lines = decode_text(src.read_bytes())[0].splitlines()
+    except (OSError, UndecodableError) as exc:
+        err.print(f"[red]无法读取输入 cannot read input[/red] {src}: {exc}")
+        raise typer.Exit(2) from exc
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    with dst.open("w", encoding="utf-8") as fh, progress_bar(True) as cb:
+        for n, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                if not isinstance(row, dict) or not isinstance(row.get(key), str):
+                    raise ValueError(f'expected an object with a string "{key}"')
+                record = handle(row)
+            except (json.JSONDecodeError, ValueError) as exc:
+                errors += 1
+                record = {"id": None, "line": n, "error": f"line {n}: {exc}"}
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+            if cb:
+                cb("search", 1, len(lines))
+    if errors:
+        err.print(
+            f"[yellow]{errors} 行输入有误 malformed input lines (written as error records)[/yellow]"
+        )
+    return errors
+
+
+def write_json(payload: Any) -> None:
+    """Indented JSON on stdout, Chinese as is (the ``--json`` output of one result)."""
+    import sys
+
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
