@@ -310,7 +310,7 @@ def test_background_sweeper_escalates_and_stops(store):
 
 
 def test_cli_sweep_list_and_show(store, db_url):
-    from copilot.work_orders.cli import orders_app, sla_app
+    from copilot.cli.orders import orders_app, sla_app
 
     app = typer.Typer()
     app.add_typer(sla_app, name="sla")
@@ -340,7 +340,7 @@ def test_cli_sweep_list_and_show(store, db_url):
 def test_orders_cli_approves_then_refuses_an_illegal_decision(tmp_path):
     from typer.testing import CliRunner
 
-    from copilot.work_orders.cli import orders_app
+    from copilot.cli.orders import orders_app
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     store = SqlWorkOrderStore.from_url(url)
