@@ -222,6 +222,7 @@ def test_metrics_count_requests_and_orders_by_state(client, tokens):
     text = client.get("/metrics").text
     assert 'copilot_requests_total{method="GET",route="/v1/work-orders",status="200"}' in text
     assert "copilot_work_orders{state=" in text and "copilot_event_queue_depth" in text
+    assert 'copilot_llm_fallbacks_total{where="draft"}' in text
     assert "cq_" not in text
 
 

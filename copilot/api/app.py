@@ -50,7 +50,14 @@ def create_app(
         app.state.limiter = build_limiter(
             svc.settings.redis_url, svc.settings.rate_limit_per_minute
         )
-        pool = InboxWorkers(svc.inbox, svc.dispose_queued, threads=workers) if workers else None
+
+        def handle(event):
+            result = svc.dispose_queued(event)
+            if result.get("fallbacks"):
+                metrics.fallback("draft")
+            return result
+
+        pool = InboxWorkers(svc.inbox, handle, threads=workers) if workers else None
         app.state.workers = pool
         if pool is not None:
             pool.start()

@@ -22,6 +22,12 @@ class Metrics:
         self.buckets: Counter[tuple[str, float]] = Counter()
         self.sums: Counter[str] = Counter()
         self.counts: Counter[str] = Counter()
+        self.fallbacks: Counter[str] = Counter()
+
+    def fallback(self, where: str) -> None:
+        """A model reply was not used and the deterministic path answered instead."""
+        with self._lock:
+            self.fallbacks[where] += 1
 
     def observe(self, method: str, path: str, status: int, seconds: float) -> None:
         with self._lock:
@@ -57,6 +63,14 @@ class Metrics:
                 )
                 lines.append(f'copilot_request_seconds_sum{{route="{path}"}} {self.sums[path]:.6f}')
                 lines.append(f'copilot_request_seconds_count{{route="{path}"}} {self.counts[path]}')
+            lines += [
+                "# HELP copilot_llm_fallbacks_total Model replies replaced by the deterministic path.",
+                "# TYPE copilot_llm_fallbacks_total counter",
+            ]
+            for where in ("answer", "draft"):
+                lines.append(
+                    f'copilot_llm_fallbacks_total{{where="{where}"}} {self.fallbacks[where]}'
+                )
         lines += _store_gauges(services)
         return "\n".join(lines) + "\n"
 

@@ -76,7 +76,10 @@ async def ask(
         return StreamingResponse(
             _sse(services.answers.stream(body.question)), media_type="text/event-stream"
         )
-    return await run_in_threadpool(services.answers.ask, body.question)
+    answer = await run_in_threadpool(services.answers.ask, body.question)
+    if answer.fallback_reason:
+        request.app.state.metrics.fallback("answer")
+    return answer
 
 
 @router.get("/search", response_model=list[Hit], summary="Search the regulations")
