@@ -1,51 +1,14 @@
-"""The vector store in Chroma server mode, against a real ``chroma run`` on localhost."""
+"""The knowledge base in Chroma server mode, against a real ``chroma run`` on localhost
+(the session's ``chroma_server``; the vector-store contract in tests/contracts covers the
+store itself)."""
 
 from __future__ import annotations
-
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from tests.file_factory import ARTICLES
-from tests.servers import free_port, wait_until_up
 
 pytestmark = pytest.mark.integration
-
-
-def _chroma_cli() -> str:
-    exe = Path(sys.executable).parent / "chroma"
-    return str(exe) if exe.exists() else (shutil.which("chroma") or "chroma")
-
-
-@pytest.fixture
-def chroma_server(tmp_path: Path):
-    port = free_port()
-    log = (tmp_path / "chroma.log").open("w")
-    proc = subprocess.Popen(
-        [
-            _chroma_cli(),
-            "run",
-            "--path",
-            str(tmp_path / "chroma-data"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    wait_until_up(f"http://127.0.0.1:{port}/api/v2/heartbeat", proc, 60, "chroma server")
-    yield port
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
 
 
 def test_server_mode_ingests_searches_and_survives_a_client_restart(

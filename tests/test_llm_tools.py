@@ -307,16 +307,6 @@ def test_chat_model_lets_backend_errors_through():
 
 
 @pytest.mark.slow
-def test_llamacpp_backend_tool_turn_names_only_given_tools(local_model):
-    turn = local_model.call_tools(AFTER_CALL, TOOLS, max_tokens=128)
-    assert turn.tool_calls or turn.content
-    assert {c.name for c in turn.tool_calls} <= NAMES
-    assert all(isinstance(c.args, dict) for c in turn.tool_calls)
-    # Ids continue after the one call already in the history.
-    assert all(c.id != "call_0" for c in turn.tool_calls)
-
-
-@pytest.mark.slow
 def test_chat_model_over_the_local_model_binds_a_langchain_tool(local_model):
     model = BackendChatModel(backend=local_model, max_tokens=128).bind_tools([get_weather])
     reply = model.invoke([HumanMessage("What is the weather in Chongqing?")])

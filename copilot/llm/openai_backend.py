@@ -84,6 +84,14 @@ class OpenAIBackend:
         return resp.choices[0].message.content or ""
 
     def stream(self, messages, *, max_tokens, temperature=0.0) -> Iterator[str]:
+        """Reply pieces; a stream that ends without a ``finish_reason`` is an ``LLMError``.
+
+        Why: a server whose generation fails after the response headers went out (llama.cpp's
+        server does so when the prompt exceeds its context) just ends the event stream, and
+        the client library ends the iteration quietly; without the check, a failure would
+        pass for an empty or cut-short reply.
+        """
+        finished = False
         try:
             chunks = self._client.chat.completions.create(
                 model=self._model,
@@ -93,10 +101,16 @@ class OpenAIBackend:
                 stream=True,
             )
             for chunk in chunks:
-                if chunk.choices and (delta := chunk.choices[0].delta.content):
+                if not chunk.choices:
+                    continue
+                choice = chunk.choices[0]
+                if delta := choice.delta.content:
                     yield delta
+                finished = finished or choice.finish_reason is not None
         except self._openai.OpenAIError as exc:
             raise self._translate(exc) from exc
+        if not finished:
+            raise LLMError("reply", "the reply stream ended before the model finished")
 
     def call_tools(self, messages, tools, *, max_tokens, temperature=0.0) -> AssistantTurn:
         """One turn with the endpoint's native tool calling (``tools=``)."""
