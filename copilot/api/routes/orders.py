@@ -6,7 +6,7 @@ import csv
 import io
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -53,57 +53,53 @@ class TransitionIn(BaseModel):
     changes: OrderChanges | None = None
 
 
-def _filters(
-    services: Any,
-    user: Any,
-    tier: str | None,
-    district: str | None,
-    town: str | None,
-    board: str | None,
-    state: list[State] | None,
-    overdue: bool,
-    limit: int,
-    offset: int,
-) -> OrderFilters:
-    asked = {
-        "tier": tier,
-        "district_code": district,
-        "town_code": town,
-        "board": board,
-        "states": state,
-        "overdue": overdue,
-        "limit": limit,
-        "offset": offset,
-    }
-    scope = order_filters(user, services.hierarchy)
-    for column, code in scope.items():
-        # A filter outside the jurisdiction matches nothing rather than widening it.
-        if asked.get(column) not in (None, code):
-            asked[column] = "-outside-"
-        else:
-            asked[column] = code
-    return OrderFilters.model_validate({k: v for k, v in asked.items() if v is not None})
-
-
 TierQ = Annotated[Tier | None, Query(description="市级/区县/镇街/村社/网格")]
 BoardQ = Annotated[Board | None, Query(description="六大板块之一")]
 Code = Annotated[str | None, Query(max_length=24, pattern=r"^\d+$")]
+
+
+class OrderQuery:
+    """The filters a listing and an export share (query parameters)."""
+
+    def __init__(
+        self,
+        tier: TierQ = None,
+        district: Code = None,
+        town: Code = None,
+        board: BoardQ = None,
+        state: Annotated[list[State] | None, Query()] = None,
+        overdue: bool = False,
+    ) -> None:
+        self.asked = {
+            "tier": tier,
+            "district_code": district,
+            "town_code": town,
+            "board": board,
+            "states": state,
+            "overdue": overdue,
+        }
+
+    def filters(self, services: Any, user: Any, limit: int, offset: int) -> OrderFilters:
+        """The filters confined to the user's jurisdiction."""
+        asked = {**self.asked, "limit": limit, "offset": offset}
+        for column, code in order_filters(user, services.hierarchy).items():
+            # A filter outside the jurisdiction matches nothing rather than widening it.
+            asked[column] = code if asked.get(column) in (None, code) else "-outside-"
+        return OrderFilters.model_validate({k: v for k, v in asked.items() if v is not None})
+
+
+OrderQueryDep = Annotated[OrderQuery, Depends()]
 
 
 @router.get("", response_model=list[WorkOrderOut], summary="Orders in your jurisdiction")
 async def list_orders(
     services: ServicesDep,
     user: UserDep,
-    tier: TierQ = None,
-    district: Code = None,
-    town: Code = None,
-    board: BoardQ = None,
-    state: Annotated[list[State] | None, Query()] = None,
-    overdue: bool = False,
+    query: OrderQueryDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[WorkOrderOut]:
-    f = _filters(services, user, tier, district, town, board, state, overdue, limit, offset)
+    f = query.filters(services, user, limit, offset)
     orders = await run_in_threadpool(services.orders.list, f)
     return [o for o in orders if can_see_order(user, o, services.hierarchy)]
 
@@ -125,15 +121,10 @@ async def list_orders(
 async def export_orders(
     services: ServicesDep,
     user: UserDep,
+    query: OrderQueryDep,
     format: Literal["csv", "xlsx"] = "csv",
-    tier: TierQ = None,
-    district: Code = None,
-    town: Code = None,
-    board: BoardQ = None,
-    state: Annotated[list[State] | None, Query()] = None,
-    overdue: bool = False,
 ) -> Response:
-    f = _filters(services, user, tier, district, town, board, state, overdue, EXPORT_LIMIT, 0)
+    f = query.filters(services, user, EXPORT_LIMIT, 0)
     orders = [
         o
         for o in await run_in_threadpool(services.orders.list, f)
