@@ -9,6 +9,7 @@ knowledge base, and LangGraph and LangChain load only when a disposition is firs
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,9 @@ __all__ = ["Services", "batch_event_key", "build_services", "event_key", "open_s
 # A draft in Chinese with four steps is about 400 tokens; a model still talking past this
 # is not going to produce a valid one.
 DRAFT_MAX_TOKENS = 600
+# Serialises the first build of parts with side effects (connections, table setup); the
+# build of one part may build others, hence re-entrant.
+_BUILD_LOCK = threading.RLock()
 
 
 @dataclass
@@ -306,27 +310,36 @@ class Services:
 
     @property
     def dispositions(self) -> DispositionService:
-        """The disposition graph with its checkpointer, built on first use."""
+        """The disposition graph with its checkpointer, built on first use (once, even
+        when several worker threads ask at the same moment)."""
         if self._dispositions is None:
-            from copilot.dispositions.checkpoints import checkpoint_url, open_checkpoints
-            from copilot.dispositions.service import DispositionService
-            from copilot.dispositions.traces import TraceStore
-            from copilot.work_orders.vectors import OrderVectors
-
-            self._checkpoints = open_checkpoints(checkpoint_url(self.settings))
-            engine = self.orders.engine  # type: ignore[attr-defined]
-            embedder = self.kb.embedder
-            self._dispositions = DispositionService(
-                self.router,
-                self.answers,
-                self.kb,
-                self.orders,
-                OrderVectors(engine, embedder.name),
-                TraceStore(engine),
-                self._checkpoints.saver,
-                drafter_factory=self._drafter_factory(),
-            )
+            with _BUILD_LOCK:
+                if self._dispositions is None:
+                    self._dispositions = self._build_dispositions()
         return self._dispositions
+
+    def _build_dispositions(self) -> DispositionService:
+        from copilot.dispositions.checkpoints import checkpoint_url, open_checkpoints
+        from copilot.dispositions.service import DispositionService
+        from copilot.dispositions.traces import TraceStore
+        from copilot.work_orders.vectors import OrderVectors
+
+        self._checkpoints = open_checkpoints(checkpoint_url(self.settings))
+        engine = self.orders.engine  # type: ignore[attr-defined]
+        return DispositionService(
+            self.router,
+            self.answers,
+            self.kb,
+            self.orders,
+            OrderVectors(engine, self.kb.embedder.name),
+            TraceStore(engine),
+            self._checkpoints.saver,
+            drafter_factory=self._drafter_factory(),
+        )
+
+    def warm_up(self) -> None:
+        """Build what event workers use before their threads start (no first-use races)."""
+        _ = self.dispositions
 
     def _drafter_factory(self):
         """A model drafter when a chat model or an LLM backend is configured, else none."""

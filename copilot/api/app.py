@@ -60,6 +60,7 @@ def create_app(
         pool = InboxWorkers(svc.inbox, handle, threads=workers) if workers else None
         app.state.workers = pool
         if pool is not None:
+            svc.warm_up()
             pool.start()
         stop = None
         if sweeper:

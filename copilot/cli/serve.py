@@ -1,10 +1,11 @@
-"""``copilot serve``: the HTTP API."""
+"""``copilot serve``: the HTTP API; ``copilot worker``: event workers in their own process."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from copilot.cli.common import out
 
@@ -27,5 +28,41 @@ def serve(
     uvicorn.run(create_app(workers=workers), host=host, port=port, log_config=None)
 
 
+def worker(
+    threads: Annotated[int, typer.Option("--threads", min=1, max=32)] = 2,
+) -> None:
+    """Work submitted events off the shared inbox (PostgreSQL: any number of these processes).
+
+    Run the API with `--event-workers 0` and as many of these as the load needs; each
+    claims events with SKIP LOCKED, so no event is worked twice.
+    """
+    import signal
+    import threading
+
+    from copilot.api.logs import configure_json_logs
+    from copilot.dispositions.inbox import InboxWorkers
+    from copilot.services import open_services
+
+    configure_json_logs()
+    services, warning = open_services(with_llm=True)
+    if warning:
+        out.print(f"[yellow]{escape(warning)}[/yellow]")
+    services.ensure_ready()
+    services.warm_up()
+    pool = InboxWorkers(services.inbox, services.dispose_queued, threads=threads)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    pool.start()
+    where = services.settings.resolved_database_url.split("@")[-1]  # never the password
+    out.print(f"event workers: {threads} threads on {where}", highlight=False)
+    try:
+        stop.wait()
+    finally:
+        pool.stop()
+        services.close()
+
+
 def register(app: typer.Typer) -> None:
     app.command()(serve)
+    app.command()(worker)

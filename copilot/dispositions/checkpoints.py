@@ -14,6 +14,9 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from copilot.settings import Settings
 
+# pg_advisory_lock key for the checkpoint tables' setup (any constant unique to this use).
+SETUP_LOCK_KEY = 0x434F50494C4F54  # "COPILOT"
+
 
 @dataclass
 class Checkpoints:
@@ -60,6 +63,11 @@ def open_checkpoints(url: str) -> Checkpoints:
         plain = "postgresql://" + url.split("://", 1)[1]  # drop a SQLAlchemy "+psycopg"
         conn = psycopg.connect(plain, autocommit=True, prepare_threshold=0, row_factory=dict_row)
         saver = PostgresSaver(conn)
-        saver.setup()
+        # Several processes starting together would race on the saver's own migrations.
+        conn.execute("SELECT pg_advisory_lock(%s)", (SETUP_LOCK_KEY,))
+        try:
+            saver.setup()
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (SETUP_LOCK_KEY,))
         return Checkpoints(saver, url, conn)
     raise ValueError(f"unsupported checkpoint URL (sqlite:/// or postgresql://): {url[:40]}")
