@@ -138,7 +138,7 @@ async def _run(base: str, token: str, seconds: float, concurrency: int) -> dict:
             await asyncio.sleep(1.0)
         drained = (start_depth or 0) - depth
         elapsed = time.perf_counter() - t0
-        rows["events routed + drafted by 2 workers"] = {
+        rows["events routed + drafted by the workers"] = {
             "per_s": round(drained / elapsed, 1) if elapsed > 0 else 0.0,
             "submitted": int(submitted),
             "left_in_queue": depth,
@@ -159,6 +159,14 @@ def main() -> None:
     ap.add_argument("--port", type=int, default=8765)
     ap.add_argument("--home", type=Path, default=Path(".copilot/bench"))
     ap.add_argument("--database-url", default=None, help="default: a scratch PostgreSQL database")
+    ap.add_argument(
+        "--worker-processes",
+        type=int,
+        default=1,
+        help="`copilot worker` processes; the server then runs no in-process workers "
+        "(0 with --in-process-workers N: the embedded default)",
+    )
+    ap.add_argument("--in-process-workers", type=int, default=0)
     args = ap.parse_args()
     pg_name = None
     url = args.database_url
@@ -172,14 +180,26 @@ def main() -> None:
         "COPILOT_RATE_LIMIT_PER_MINUTE": "100000000",
     }
     server = None
+    workers: list[subprocess.Popen] = []
     try:
         token = _admin_token(env)
+        copilot = str(Path(sys.executable).parent / "copilot")
         server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "copilot"), "serve", "--port", str(args.port)],
+            [copilot, "serve", "--port", str(args.port)]
+            + ["--event-workers", str(args.in_process_workers)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        workers = [
+            subprocess.Popen(
+                [copilot, "worker", "--threads", "2"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(args.worker_processes)
+        ]
         base = f"http://127.0.0.1:{args.port}"
         for _ in range(600):
             try:
@@ -192,9 +212,9 @@ def main() -> None:
         rows = asyncio.run(_run(base, token, args.seconds, args.concurrency))
         load_after = loadavg()
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(30)
+        for proc in [p for p in (server, *workers) if p is not None]:
+            proc.terminate()
+            proc.wait(30)
         if pg_name:
             _drop_pg(pg_name)
     table = Table(

@@ -7,8 +7,6 @@ SLA sweeper, and closes everything on shutdown. Tests pass their own ``Services`
 from __future__ import annotations
 
 import logging
-import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,6 +15,7 @@ from fastapi.responses import PlainTextResponse
 
 from copilot.api import errors
 from copilot.api.metrics import Metrics
+from copilot.api.observe import ObserveMiddleware
 from copilot.api.ratelimit import build_limiter
 from copilot.api.routes import documents, events, knowledge, meta, orders
 from copilot.dispositions.inbox import InboxWorkers
@@ -89,28 +88,7 @@ def create_app(
     metrics = Metrics()
     app.state.metrics = metrics
 
-    @app.middleware("http")
-    async def observe(request: Request, call_next):
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        start = time.perf_counter()
-        response = await call_next(request)
-        elapsed = time.perf_counter() - start
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        metrics.observe(request.method, path, response.status_code, elapsed)
-        response.headers["x-request-id"] = request_id
-        # Never the Authorization header or the body: tokens and personal data stay out.
-        log.info(
-            "request",
-            extra={
-                "request_id": request_id,
-                "method": request.method,
-                "path": path,
-                "status": response.status_code,
-                "ms": round(elapsed * 1000, 1),
-            },
-        )
-        return response
+    app.add_middleware(ObserveMiddleware, metrics=metrics)
 
     @app.get(
         "/metrics",

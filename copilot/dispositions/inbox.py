@@ -65,15 +65,14 @@ class EventInbox:
         self._postgres = engine.dialect.name == "postgresql"
 
     def enqueue(self, event: EventIn, reporter: str) -> tuple[InboxOut, bool]:
-        """Store the event (or find the one stored under its key); True when new."""
+        """Store the event (or find the one stored under its key); True when new.
+
+        One INSERT on the common path: a retry's key collides with the unique index and
+        is then looked up.
+        """
         now = datetime.now(UTC)
         try:
             with self._write.begin() as s:
-                existing = s.scalar(
-                    select(InboxEvent).where(InboxEvent.idempotency_key == event.idempotency_key)
-                )
-                if existing is not None:
-                    return self._replay(existing, event), False
                 row = InboxEvent(
                     idempotency_key=event.idempotency_key,
                     text=event.text,
@@ -92,6 +91,8 @@ class EventInbox:
                 row = s.scalar(
                     select(InboxEvent).where(InboxEvent.idempotency_key == event.idempotency_key)
                 )
+                if row is None:
+                    raise
                 return self._replay(row, event), False
 
     def get(self, event_id: int) -> InboxOut | None:
