@@ -167,6 +167,7 @@ def main() -> None:
         "(0 with --in-process-workers N: the embedded default)",
     )
     ap.add_argument("--in-process-workers", type=int, default=0)
+    ap.add_argument("--server-processes", type=int, default=1)
     args = ap.parse_args()
     pg_name = None
     url = args.database_url
@@ -186,7 +187,8 @@ def main() -> None:
         copilot = str(Path(sys.executable).parent / "copilot")
         server = subprocess.Popen(
             [copilot, "serve", "--port", str(args.port)]
-            + ["--event-workers", str(args.in_process_workers)],
+            + ["--event-workers", str(args.in_process_workers)]
+            + ["--processes", str(args.server_processes)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -23,6 +23,7 @@ from copilot.services import Services
 from copilot.settings import Settings
 
 log = logging.getLogger("copilot.api")
+WARM_UP_QUESTION = "城市道路上乱扔垃圾罚多少钱"
 
 
 def create_app(
@@ -45,6 +46,9 @@ def create_app(
             conf = settings or Settings()
             svc = build_services(conf)
             ensure_bundled_index(svc.kb, conf)
+            # The first question loads the reranker and builds the corpus statistics (seconds):
+            # pay it before serving, not in some official's first request.
+            svc.answers.ask(WARM_UP_QUESTION)
         app.state.services = svc
         app.state.limiter = build_limiter(
             svc.settings.redis_url, svc.settings.rate_limit_per_minute
@@ -104,3 +108,13 @@ def create_app(
     for router in (meta.router, knowledge.router, events.router, orders.router, documents.router):
         app.include_router(router, responses=errors.ERROR_RESPONSES)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app ``copilot serve`` runs in each server process (settings from the environment)."""
+    import os
+
+    from copilot.api.logs import configure_json_logs
+
+    configure_json_logs()
+    return create_app(workers=int(os.environ.get("COPILOT_EVENT_WORKERS", "2")))

@@ -16,16 +16,32 @@ def serve(
     workers: Annotated[
         int, typer.Option("--event-workers", min=0, max=32, help="In-process event workers.")
     ] = 2,
+    processes: Annotated[
+        int,
+        typer.Option(
+            "--processes", min=1, max=64, help="Server processes (PostgreSQL when more than 1)."
+        ),
+    ] = 1,
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs); users sign in with `copilot users add` tokens."""
+    import os
+
     import uvicorn
 
-    from copilot.api.app import create_app
     from copilot.api.logs import configure_json_logs
 
     configure_json_logs()
     out.print(f"API: http://{host}:{port}/docs  (tokens: copilot users add …)", highlight=False)
-    uvicorn.run(create_app(workers=workers), host=host, port=port, log_config=None)
+    # Each server process builds its own app from the environment (uvicorn's factory).
+    os.environ["COPILOT_EVENT_WORKERS"] = str(workers)
+    uvicorn.run(
+        "copilot.api.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=processes,
+        log_config=None,
+    )
 
 
 def worker(
