@@ -40,12 +40,10 @@ def create_app(
         owned = services is None
         svc = services
         if svc is None:
-            from copilot.knowledge import ensure_bundled_index
             from copilot.services import build_services
 
-            conf = settings or Settings()
-            svc = build_services(conf)
-            ensure_bundled_index(svc.kb, conf)
+            svc = build_services(settings or Settings())
+            svc.ensure_ready()
             # The first question loads the reranker and builds the corpus statistics (seconds):
             # pay it before serving, not in some official's first request.
             svc.answers.ask(WARM_UP_QUESTION)
