@@ -19,33 +19,8 @@ from copilot.llm.base import AssistantTurn, LLMBackend, LLMError, ToolCall
 from copilot.llm.chat_model import BackendChatModel
 from copilot.llm.openai_backend import OpenAIBackend
 from copilot.llm.tool_envelope import envelope_schema, parse_envelope, render_for_envelope
+from tests.contracts.fake_openai import TOOLS
 
-TOOLS = [
-    {
-        "type": "function",
-        "function": {
-            "name": "get_weather",
-            "description": "Current weather in a city.",
-            "parameters": {
-                "type": "object",
-                "properties": {"city": {"type": "string"}},
-                "required": ["city"],
-            },
-        },
-    },
-    {
-        "type": "function",
-        "function": {
-            "name": "add",
-            "description": "Add two integers.",
-            "parameters": {
-                "type": "object",
-                "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
-                "required": ["a", "b"],
-            },
-        },
-    },
-]
 NAMES = {"get_weather", "add"}
 ASK = [{"role": "user", "content": "What is the weather in Chongqing?"}]
 # A history after one tool call and its result, in OpenAI chat format.

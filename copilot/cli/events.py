@@ -19,17 +19,22 @@ from copilot.cli.common import (
 )
 from copilot.terminal import print_route
 
+EventText = Annotated[str | None, typer.Argument(help="事件文本 event text")]
+ReporterGrid = Annotated[
+    str | None, typer.Option("--reporter-grid", help="Reporter's grid/village code.")
+]
+AsJson = Annotated[bool, typer.Option("--json")]
+EventsInput = Annotated[
+    Path | None,
+    typer.Option("--input", help='JSONL of {"id","text", optional "reporter_grid"}.'),
+]
+
 
 def route(
-    text: Annotated[str | None, typer.Argument(help="事件文本 event text")] = None,
-    reporter_grid: Annotated[
-        str | None, typer.Option("--reporter-grid", help="Reporter's grid/village code.")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-    input: Annotated[
-        Path | None,
-        typer.Option("--input", help='JSONL of {"id","text", optional "reporter_grid"}.'),
-    ] = None,
+    text: EventText = None,
+    reporter_grid: ReporterGrid = None,
+    as_json: AsJson = False,
+    input: EventsInput = None,
     output: Annotated[
         Path | None, typer.Option("--output", help="JSONL of routing decisions.")
     ] = None,
@@ -56,19 +61,14 @@ def route(
 
 
 def dispose(
-    text: Annotated[str | None, typer.Argument(help="事件文本 event text")] = None,
-    reporter_grid: Annotated[
-        str | None, typer.Option("--reporter-grid", help="Reporter's grid/village code.")
-    ] = None,
+    text: EventText = None,
+    reporter_grid: ReporterGrid = None,
     reporter: Annotated[str, typer.Option("--reporter", help="Who reports (audit).")] = "cli",
     key: Annotated[
         str | None, typer.Option("--key", help="Idempotency key; default: hash of the text.")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-    input: Annotated[
-        Path | None,
-        typer.Option("--input", help='JSONL of {"id","text", optional "reporter_grid"}.'),
-    ] = None,
+    as_json: AsJson = False,
+    input: EventsInput = None,
     output: Annotated[
         Path | None, typer.Option("--output", help="JSONL of dispositions, each with its id.")
     ] = None,

@@ -17,36 +17,10 @@ import pytest
 
 from copilot.llm.base import AssistantTurn, ErrorKind, LLMBackend, LLMError
 from copilot.llm.openai_backend import OpenAIBackend
-from tests.contracts.fake_openai import fake_openai_endpoint
+from tests.contracts.fake_openai import TOOLS, fake_openai_endpoint
 
 HELLO = [{"role": "user", "content": "Say hello."}]
 SCHEMA = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}
-TOOLS = [
-    {
-        "type": "function",
-        "function": {
-            "name": "get_weather",
-            "description": "Current weather in a city.",
-            "parameters": {
-                "type": "object",
-                "properties": {"city": {"type": "string"}},
-                "required": ["city"],
-            },
-        },
-    },
-    {
-        "type": "function",
-        "function": {
-            "name": "add",
-            "description": "Add two integers.",
-            "parameters": {
-                "type": "object",
-                "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
-                "required": ["a", "b"],
-            },
-        },
-    },
-]
 # A conversation after one tool call and its result, in OpenAI chat format.
 AFTER_CALL = [
     {"role": "user", "content": "What is the weather in Chongqing?"},
