@@ -74,7 +74,9 @@ def test_two_worker_processes_work_each_event_exactly_once(
                 time.sleep(1)
             assert [s["status"] for s in states] == ["done"] * 16, [s["error"] for s in states]
             # Nobody worked an event twice.
-            assert all(s["attempts"] == 1 for s in states), [(s["attempts"], s["error"]) for s in states]
+            assert all(s["attempts"] == 1 for s in states), [
+                (s["attempts"], s["error"]) for s in states
+            ]
             orders = services.orders.list()
             assert len(orders) == len({s["result"]["order_id"] for s in states}) == 16
     finally:
