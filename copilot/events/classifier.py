@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from copilot.catalogue import Catalogue
 from copilot.events.letters import OTHER_CLASS, LetterClassifier
 from copilot.events.message_type import MessageTypeClassifier, normalise, sender_text
+from copilot.events.settled import settled_on_spot
 from copilot.events.urgency import assess_urgency
 from copilot.vocabulary import Board, MessageType, Urgency
 from retrievers.embedders import Embedder
@@ -38,6 +39,9 @@ class Classification(BaseModel):
     hotline_class: str | None = None
     urgency: Urgency | None = None
     danger: str | None = Field(default=None, description="danger described, if urgent")
+    settled: str | None = Field(
+        default=None, description="a grid report's words saying it was settled on the spot"
+    )
     top3: list[TypeScore] = Field(default_factory=list)
     non_event_kind: str | None = Field(
         default=None, description="greeting, thanks, spam, ad, test, chat, empty"
@@ -232,6 +236,7 @@ class EventClassifier:
             hotline_class=best.hotline_class,
             urgency=urgency.urgency,
             danger=urgency.danger,
+            settled=settled_on_spot(text),
             top3=top3,
             reasons=reasons,
         )

@@ -223,6 +223,9 @@ class EventRouter:
         elif cls.danger in self.DANGER_NOW and higher_tier(tier, "区县") != tier:
             tier = "区县"
             reasons.append(f"正在发生的危险（{cls.danger}），由区县牵头处置，镇街先期处置")
+        if cls.settled:
+            tier = "网格"
+            reasons.append(f"网格员已当场处置（“{cls.settled}”），由网格留痕跟踪，无需上提")
         if spans:
             span_tier: Tier = "市级" if place is not None and place.level == "city" else "区县"
             if span_tier != tier and higher_tier(tier, span_tier) == span_tier:

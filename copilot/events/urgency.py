@@ -106,7 +106,8 @@ _NEGATION = re.compile(
 # A clause that starts in the past tells history ("上个月有户人家着火，消防车开不进来"):
 # the danger is a reason to act, not an emergency now.
 _PAST_CLAUSE = re.compile(
-    r"(上个?月|上个?星期|上周|去年|前年|前些年|以前|之前|那次|那回|当时|有一回|有一次|上次|上回|曾经)"
+    r"(上个?月|上个?星期|上个?礼拜|上周|去年|前年|前些年|前几天|前两天|前些天|以前|之前|那次|"
+    r"那回|当时|有一回|有一次|上次|上回|曾经)"
 )
 _CLAUSE_END = re.compile(r"[，,。！!？?；;\n]")
 
