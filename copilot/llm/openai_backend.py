@@ -65,10 +65,8 @@ class OpenAIBackend:
             return LLMError("other", f"endpoint answered HTTP {exc.status_code}")
         return LLMError("other", f"{type(exc).__name__}: {exc}")
 
-    def complete(self, messages, *, max_tokens, temperature=0.0, json_schema=None) -> str:
-        kwargs: dict[str, Any] = {}
-        if (fmt := self._response_format(json_schema)) is not None:
-            kwargs["response_format"] = fmt
+    def _first_message(self, messages, max_tokens: int, temperature: float, **kwargs: Any):
+        """The first choice's message of one (non-streaming) completion call."""
         try:
             resp = self._client.chat.completions.create(
                 model=self._model,
@@ -81,7 +79,13 @@ class OpenAIBackend:
             raise self._translate(exc) from exc
         if not resp.choices:
             raise LLMError("reply", "the endpoint returned no choices")
-        return resp.choices[0].message.content or ""
+        return resp.choices[0].message
+
+    def complete(self, messages, *, max_tokens, temperature=0.0, json_schema=None) -> str:
+        kwargs: dict[str, Any] = {}
+        if (fmt := self._response_format(json_schema)) is not None:
+            kwargs["response_format"] = fmt
+        return self._first_message(messages, max_tokens, temperature, **kwargs).content or ""
 
     def stream(self, messages, *, max_tokens, temperature=0.0) -> Iterator[str]:
         """Reply pieces; a stream that ends without a ``finish_reason`` is an ``LLMError``.
@@ -115,19 +119,7 @@ class OpenAIBackend:
     def call_tools(self, messages, tools, *, max_tokens, temperature=0.0) -> AssistantTurn:
         """One turn with the endpoint's native tool calling (``tools=``)."""
         kwargs: dict[str, Any] = {"tools": tools} if tools else {}
-        try:
-            resp = self._client.chat.completions.create(
-                model=self._model,
-                messages=messages,
-                max_tokens=max_tokens,
-                temperature=temperature,
-                **kwargs,
-            )
-        except self._openai.OpenAIError as exc:
-            raise self._translate(exc) from exc
-        if not resp.choices:
-            raise LLMError("reply", "the endpoint returned no choices")
-        message = resp.choices[0].message
+        message = self._first_message(messages, max_tokens, temperature, **kwargs)
         turn = AssistantTurn(content=message.content or "")
         for i, call in enumerate(message.tool_calls or []):
             fn = getattr(call, "function", None)
