@@ -213,9 +213,9 @@ class Services:
 
     def get_order(self, ref: int | str) -> WorkOrderOut:
         """One order by id (a number) or order number (WO-…); ``OrderNotFound`` if none."""
-        if isinstance(ref, int) or ref.isdigit():
-            return self.orders.get(int(ref))
-        return self.orders.get_by_no(ref)
+        from copilot.work_orders.store import find_order
+
+        return find_order(self.orders, ref)
 
     def audit(self, ref: int | str) -> list[AuditOut]:
         """The order's audit trail, oldest first."""

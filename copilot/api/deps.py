@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from copilot.api.errors import ApiError
+from copilot.api.errors import ApiError, not_found
 from copilot.services import Services
+from copilot.users.scope import can_see_order
 from copilot.users.store import Role, UserOut
+from copilot.work_orders.schemas import WorkOrderOut
 
 bearer = HTTPBearer(auto_error=False, description="The token `copilot users add` printed.")
 
@@ -54,3 +57,12 @@ def require_approver(user: UserDep) -> UserOut:
 
 AdminDep = Annotated[UserOut, Depends(require_admin)]
 ApproverDep = Annotated[UserOut, Depends(require_approver)]
+
+
+async def visible_order(services: Services, user: UserOut, ref: str) -> WorkOrderOut:
+    """The order ``ref`` names if it lies in the user's jurisdiction; else a 404 (a foreign
+    order's existence is not disclosed)."""
+    order = await run_in_threadpool(services.get_order, ref)
+    if not can_see_order(user, order, services.hierarchy):
+        raise not_found("order")
+    return order

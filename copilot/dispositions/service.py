@@ -29,7 +29,7 @@ from copilot.gazetteer import PlaceResolution
 from copilot.work_orders.decisions import DECISION_STATES
 from copilot.work_orders.schemas import OrderChanges, WorkOrderOut
 from copilot.work_orders.states import TRANSITIONS, State
-from copilot.work_orders.store import WorkOrderStore
+from copilot.work_orders.store import WorkOrderStore, find_order
 from copilot.work_orders.vectors import OrderVectors, SimilarOrder
 from retrievers.retriever import Retriever
 
@@ -156,13 +156,13 @@ class DispositionService:
                 "draft": draft_edits,
             }
         )
-        order = self._get(order_ref)
+        order = find_order(self.orders, order_ref)
         thread_id = (order.details or {}).get("thread_id") or thread_for(order.idempotency_key)
         config = _config(thread_id)
         with self._lock(thread_id):
             snapshot = self.graph.get_state(config)
             if "approval" not in snapshot.next:
-                return self._decided(self._get(order.id), approval)
+                return self._decided(find_order(self.orders, order.id), approval)
             self.graph.invoke(Command(resume=approval.model_dump(mode="json")), config)
             self._save_trace(config)
             values = self.graph.get_state(config).values
@@ -294,11 +294,6 @@ class DispositionService:
 
     def _embed(self, text: str):
         return self.kb.embedder.embed_queries([text])[0]
-
-    def _get(self, ref: int | str) -> WorkOrderOut:
-        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-            return self.orders.get(int(ref))
-        return self.orders.get_by_no(ref)
 
     def _decided(self, order: WorkOrderOut, approval: Approval) -> WorkOrderOut:
         """A decision on an order no run waits for: the same one again is a no-op."""

@@ -391,6 +391,13 @@ def _now(now: datetime | None) -> datetime:
     return utcnow() if now is None else as_utc(now)
 
 
+def find_order(store: WorkOrderStore, ref: int | str) -> WorkOrderOut:
+    """One order by id (a number, or digits) or order number (WO-…); ``OrderNotFound``."""
+    if isinstance(ref, int) or ref.isdigit():
+        return store.get(int(ref))
+    return store.get_by_no(ref)
+
+
 def order_number(order_id: int, created_at: datetime) -> str:
     """``WO-20261127-000123``: China date of creation, then the global id (6+ digits).
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from copilot.api.deps import ApproverDep, ServicesDep, UserDep
+from copilot.api.deps import ApproverDep, ServicesDep, UserDep, visible_order
 from copilot.api.errors import ApiError, not_found
 from copilot.dispositions.approval import Action, DraftEdits
 from copilot.dispositions.inbox import EventIn, InboxOut
-from copilot.users.scope import can_see_order, sees_everything
+from copilot.users.scope import sees_everything
 from copilot.users.store import Role
 from copilot.work_orders.schemas import OrderChanges, WorkOrderOut
 
@@ -70,19 +70,13 @@ def _decide(action: Action):
     async def decide(
         order: str, body: DecisionIn, services: ServicesDep, user: ApproverDep
     ) -> WorkOrderOut:
-        current = await run_in_threadpool(_get_order, services, order)
-        if not can_see_order(user, current, services.hierarchy):
-            raise not_found("order")
+        current = await visible_order(services, user, order)
         draft = body.draft.model_dump(exclude_none=True) if body.draft else None
         return await run_in_threadpool(
             services.decide, current.id, action, user.name, body.comment, body.changes, draft
         )
 
     return decide
-
-
-def _get_order(services: Any, ref: str) -> WorkOrderOut:
-    return services.orders.get(int(ref)) if ref.isdigit() else services.orders.get_by_no(ref)
 
 
 for _action, _summary in (

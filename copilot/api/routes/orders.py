@@ -11,8 +11,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from copilot.api.deps import ServicesDep, UserDep
-from copilot.api.errors import ApiError, not_found
+from copilot.api.deps import ServicesDep, UserDep, visible_order
+from copilot.api.errors import ApiError
 from copilot.users.scope import can_see_order, order_filters
 from copilot.users.store import Role
 from copilot.vocabulary import Board, Tier
@@ -167,17 +167,9 @@ def _cell(value: Any) -> Any:
     return str(value) if not isinstance(value, int | float) else value
 
 
-async def _visible(services: Any, user: Any, ref: str) -> WorkOrderOut:
-    get = services.orders.get_by_no if not ref.isdigit() else lambda r: services.orders.get(int(r))
-    order = await run_in_threadpool(get, ref)
-    if not can_see_order(user, order, services.hierarchy):
-        raise not_found("order")
-    return order
-
-
 @router.get("/{ref}", response_model=OrderDetail, summary="One order with its audit trail")
 async def get_order(ref: str, services: ServicesDep, user: UserDep) -> OrderDetail:
-    order = await _visible(services, user, ref)
+    order = await visible_order(services, user, ref)
     audit = await run_in_threadpool(services.orders.audit, order.id)
     return OrderDetail(order=order, audit=audit)
 
@@ -188,7 +180,7 @@ async def transition(
 ) -> WorkOrderOut:
     if user.role is Role.EVALUATOR:
         raise ApiError(403, "forbidden", "评测账号只能查看", "evaluators are read-only")
-    order = await _visible(services, user, ref)
+    order = await visible_order(services, user, ref)
     if body.to_state in (State.DISPATCHED, State.RETURNED, State.CANCELLED) and (
         order.state is State.PENDING_APPROVAL
     ):
