@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from copilot.dispositions.graph import STATE_CHANGING_TOOLS
 from copilot.work_orders.states import State
 from tools.orders import NotApproved
 from tools.registry import MODEL_TOOLS, build_tools, model_tools
@@ -42,6 +43,7 @@ def test_every_tool_the_issue_names_exists_with_a_pydantic_schema(tools):
 
 def test_a_model_is_given_read_only_tools_only(tools):
     assert [t.name for t in model_tools(tools)] == list(MODEL_TOOLS)
+    assert not set(MODEL_TOOLS) & STATE_CHANGING_TOOLS
 
 
 def test_search_policy_returns_articles_with_verbatim_quotes(tools, services):

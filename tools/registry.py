@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from langchain_core.tools import BaseTool, StructuredTool
 
-from copilot.dispositions.graph import STATE_CHANGING_TOOLS
 from copilot.indicators.store import IndicatorStore
 from tools.indicator import DESCRIPTION, NAME, QueryIndicatorInput, query_indicator
 from tools.lookups import (
@@ -55,4 +54,4 @@ def build_tools(dispositions, indicators: IndicatorStore) -> dict[str, BaseTool]
 
 def model_tools(tools: dict[str, BaseTool]) -> list[BaseTool]:
     """The read-only subset a model drafts with (never a state-changing one)."""
-    return [tools[n] for n in MODEL_TOOLS if n not in STATE_CHANGING_TOOLS]
+    return [tools[n] for n in MODEL_TOOLS]
