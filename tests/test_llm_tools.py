@@ -19,26 +19,10 @@ from copilot.llm.base import AssistantTurn, LLMBackend, LLMError, ToolCall
 from copilot.llm.chat_model import BackendChatModel
 from copilot.llm.openai_backend import OpenAIBackend
 from copilot.llm.tool_envelope import envelope_schema, parse_envelope, render_for_envelope
-from tests.contracts.fake_openai import TOOLS
+from tests.contracts.fake_openai import AFTER_CALL, TOOLS
 
 NAMES = {"get_weather", "add"}
 ASK = [{"role": "user", "content": "What is the weather in Chongqing?"}]
-# A history after one tool call and its result, in OpenAI chat format.
-AFTER_CALL = [
-    *ASK,
-    {
-        "role": "assistant",
-        "content": "",
-        "tool_calls": [
-            {
-                "id": "call_0",
-                "type": "function",
-                "function": {"name": "get_weather", "arguments": '{"city": "Chongqing"}'},
-            }
-        ],
-    },
-    {"role": "tool", "tool_call_id": "call_0", "content": "Sunny, 31°C"},
-]
 
 
 def _completion(message: dict) -> dict:

@@ -163,3 +163,20 @@ TOOLS = [
         },
     },
 ]
+
+# A conversation after one tool call and its result, in OpenAI chat format.
+AFTER_CALL = [
+    {"role": "user", "content": "What is the weather in Chongqing?"},
+    {
+        "role": "assistant",
+        "content": "",
+        "tool_calls": [
+            {
+                "id": "call_0",
+                "type": "function",
+                "function": {"name": "get_weather", "arguments": '{"city": "Chongqing"}'},
+            }
+        ],
+    },
+    {"role": "tool", "tool_call_id": "call_0", "content": "Sunny, 31°C"},
+]

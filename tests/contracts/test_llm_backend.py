@@ -17,26 +17,10 @@ import pytest
 
 from copilot.llm.base import AssistantTurn, ErrorKind, LLMBackend, LLMError
 from copilot.llm.openai_backend import OpenAIBackend
-from tests.contracts.fake_openai import TOOLS, fake_openai_endpoint
+from tests.contracts.fake_openai import AFTER_CALL, TOOLS, fake_openai_endpoint
 
 HELLO = [{"role": "user", "content": "Say hello."}]
 SCHEMA = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}
-# A conversation after one tool call and its result, in OpenAI chat format.
-AFTER_CALL = [
-    {"role": "user", "content": "What is the weather in Chongqing?"},
-    {
-        "role": "assistant",
-        "content": "",
-        "tool_calls": [
-            {
-                "id": "call_0",
-                "type": "function",
-                "function": {"name": "get_weather", "arguments": '{"city": "Chongqing"}'},
-            }
-        ],
-    },
-    {"role": "tool", "tool_call_id": "call_0", "content": "Sunny, 31°C"},
-]
 # Well past a 4096-token context (and the fake endpoint's 8000 characters).
 TOO_LONG = [{"role": "user", "content": "hello " * 6000}]
 
