@@ -19,7 +19,7 @@ CHUNK = 1 << 20
 
 @router.get("", response_model=list[DocumentRecord], summary="Documents in the knowledge base")
 async def list_documents(services: ServicesDep, _: UserDep) -> list[DocumentRecord]:
-    return await run_in_threadpool(services.kb.documents)
+    return await run_in_threadpool(services.documents)
 
 
 @router.post(
@@ -76,7 +76,7 @@ async def job(job_id: str, services: ServicesDep, _: AdminDep) -> IngestJob:
 
 @router.delete("/{key}", response_model=list[DocumentRecord], summary="Remove a document (admin)")
 async def remove(key: str, services: ServicesDep, _: AdminDep) -> list[DocumentRecord]:
-    removed = await run_in_threadpool(services.kb.remove, key)
+    removed = await run_in_threadpool(services.remove_document, key)
     if not removed:
         raise not_found("document")
     return removed

@@ -74,9 +74,9 @@ async def ask(
     wants_sse = stream or "text/event-stream" in request.headers.get("accept", "")
     if wants_sse:
         return StreamingResponse(
-            _sse(services.answers.stream(body.question)), media_type="text/event-stream"
+            _sse(services.ask_stream(body.question)), media_type="text/event-stream"
         )
-    answer = await run_in_threadpool(services.answers.ask, body.question)
+    answer = await run_in_threadpool(services.ask, body.question)
     if answer.fallback_reason:
         request.app.state.metrics.fallback("answer")
     return answer
@@ -89,7 +89,7 @@ async def search(
     q: Annotated[str, Query(min_length=1, max_length=QUESTION_CHARS, examples=["占道经营 罚款"])],
     top_k: Annotated[int, Query(ge=1, le=50)] = 5,
 ) -> list[Hit]:
-    return await run_in_threadpool(services.kb.search, q, top_k)
+    return await run_in_threadpool(services.search, q, top_k)
 
 
 @router.post("/route", response_model=RouteDecision, summary="Route an event (no order filed)")

@@ -48,7 +48,7 @@ async def readyz(services: ServicesDep) -> Health:
         with services.orders.engine.connect() as conn:  # type: ignore[attr-defined]
             conn.execute(text("SELECT 1"))
         checks["database"] = "ok"
-        checks["documents"] = str(len(services.kb.documents()))
+        checks["documents"] = str(len(services.documents()))
         return checks
 
     try:

@@ -100,7 +100,7 @@ async def list_orders(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[WorkOrderOut]:
     f = query.filters(services, user, limit, offset)
-    orders = await run_in_threadpool(services.orders.list, f)
+    orders = await run_in_threadpool(services.list_orders, f)
     return [o for o in orders if can_see_order(user, o, services.hierarchy)]
 
 
@@ -127,7 +127,7 @@ async def export_orders(
     f = query.filters(services, user, EXPORT_LIMIT, 0)
     orders = [
         o
-        for o in await run_in_threadpool(services.orders.list, f)
+        for o in await run_in_threadpool(services.list_orders, f)
         if can_see_order(user, o, services.hierarchy)
     ]
     rows = [[_cell(getattr(o, c)) for c in EXPORT_COLUMNS] for o in orders]
@@ -170,7 +170,7 @@ def _cell(value: Any) -> Any:
 @router.get("/{ref}", response_model=OrderDetail, summary="One order with its audit trail")
 async def get_order(ref: str, services: ServicesDep, user: UserDep) -> OrderDetail:
     order = await visible_order(services, user, ref)
-    audit = await run_in_threadpool(services.orders.audit, order.id)
+    audit = await run_in_threadpool(services.audit, order.id)
     return OrderDetail(order=order, audit=audit)
 
 
@@ -191,7 +191,7 @@ async def transition(
             "decide pending orders through /v1/dispositions/{order}/approve|return|reject",
         )
     return await run_in_threadpool(
-        services.orders.transition,
+        services.transition,
         order.id,
         body.to_state,
         user.name,
