@@ -46,7 +46,7 @@ def create_app(
             svc.ensure_ready()
             # The first question loads the reranker and builds the corpus statistics (seconds):
             # pay it before serving, not in some official's first request.
-            svc.answers.ask(WARM_UP_QUESTION)
+            svc.ask(WARM_UP_QUESTION)
         app.state.services = svc
         app.state.limiter = build_limiter(
             svc.settings.redis_url, svc.settings.rate_limit_per_minute
