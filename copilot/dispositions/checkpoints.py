@@ -7,6 +7,7 @@ process, so the in-memory saver is never used outside tests.
 from __future__ import annotations
 
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from copilot.settings import Settings
 
 # pg_advisory_lock key for the checkpoint tables' setup (any constant unique to this use).
 SETUP_LOCK_KEY = 0x434F50494C4F54  # "COPILOT"
+SETUP_POLL_S = 0.1
 
 
 @dataclass
@@ -64,7 +66,13 @@ def open_checkpoints(url: str) -> Checkpoints:
         conn = psycopg.connect(plain, autocommit=True, prepare_threshold=0, row_factory=dict_row)
         saver = PostgresSaver(conn)
         # Several processes starting together would race on the saver's own migrations.
-        conn.execute("SELECT pg_advisory_lock(%s)", (SETUP_LOCK_KEY,))
+        # Polled, not waited for: a session blocked in pg_advisory_lock holds a transaction
+        # open, and the setup's CREATE INDEX CONCURRENTLY waits for every open transaction —
+        # a deadlock between two starting workers.
+        while not conn.execute(
+            "SELECT pg_try_advisory_lock(%s) AS ok", (SETUP_LOCK_KEY,)
+        ).fetchone()["ok"]:
+            time.sleep(SETUP_POLL_S)
         try:
             saver.setup()
         finally:
