@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from copilot.settings import Settings
+from copilot.work_orders.schemas import OrderFilters
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -30,10 +31,13 @@ if TYPE_CHECKING:
     from copilot.events.router import EventRouter, RouteDecision
     from copilot.hierarchy import Division, Hierarchy
     from copilot.indicators.store import IndicatorStore
+    from copilot.indicators.vitals import VitalsView
     from copilot.ingest_jobs import IngestJobs
     from copilot.llm.base import LLMBackend
     from copilot.users.store import NewUser, UserOut, UserStore
-    from copilot.work_orders.schemas import AuditOut, OrderChanges, OrderFilters, WorkOrderOut
+    from copilot.work_orders.board import BoardSummary
+    from copilot.work_orders.export import ExportFile, ExportFormat
+    from copilot.work_orders.schemas import AuditOut, OrderChanges, OrderCount, WorkOrderOut
     from copilot.work_orders.states import State
     from copilot.work_orders.store import WorkOrderStore
     from retrievers.knowledge_base import KnowledgeBase, Progress
@@ -152,6 +156,10 @@ class Services:
         """The answer in ``delta`` pieces as it is produced, then one ``final`` event."""
         return self.answers.stream(question)
 
+    def source_text(self, chunk_id: str) -> str | None:
+        """The whole article a citation quotes (``None`` if the chunk is gone)."""
+        return self.kb.source_text(chunk_id)
+
     # -- events ---------------------------------------------------------------------------
 
     @property
@@ -217,6 +225,104 @@ class Services:
 
         return find_order(self.orders, ref)
 
+    # -- the same, seen by a signed-in user (every face scopes through these) --------------
+
+    def orders_for(self, user: UserOut, filters: OrderFilters | None = None) -> list[WorkOrderOut]:
+        """``list_orders`` confined to the user's jurisdiction."""
+        from copilot.users.scope import can_see_order, scoped_filters
+
+        f = scoped_filters(user, self.hierarchy, filters or OrderFilters())
+        return [o for o in self.orders.list(f) if can_see_order(user, o, self.hierarchy)]
+
+    def order_for(self, user: UserOut, ref: int | str) -> WorkOrderOut:
+        """One order if it lies in the user's jurisdiction; ``OrderNotFound`` otherwise (a
+        foreign order's existence is not disclosed)."""
+        from copilot.users.scope import can_see_order
+        from copilot.work_orders.errors import OrderNotFound
+
+        # The same failure, without the reference, for a missing and a foreign order.
+        try:
+            order = self.get_order(ref)
+        except OrderNotFound:
+            order = None
+        if order is None or not can_see_order(user, order, self.hierarchy):
+            raise OrderNotFound("(not in your jurisdiction)") from None
+        return order
+
+    def order_counts_for(
+        self, user: UserOut, filters: OrderFilters | None = None
+    ) -> list[OrderCount]:
+        """Tallies of the user's orders per board, state, district, town and overdue."""
+        from copilot.users.scope import scoped_filters, sees_everything
+
+        f = scoped_filters(user, self.hierarchy, filters or OrderFilters())
+        cells = self.orders.counts(f)
+        if sees_everything(user):
+            return cells
+        # A zone's listing is not narrowed by a column: keep the towns it administers.
+        h = self.hierarchy
+        return [c for c in cells if c.town_code and h.is_within(c.town_code, user.jurisdiction)]
+
+    def decide_for(
+        self,
+        user: UserOut,
+        ref: int | str,
+        action: Action,
+        comment: str | None = None,
+        changes: OrderChanges | None = None,
+        draft_edits: dict | None = None,
+    ) -> WorkOrderOut:
+        """``decide`` as the signed-in user: within the jurisdiction, by an approver role."""
+        from copilot.work_orders.permissions import check_decision
+
+        order = self.order_for(user, ref)
+        check_decision(user)
+        return self.decide(order.id, action, user.name, comment, changes, draft_edits)
+
+    def transition_for(
+        self,
+        user: UserOut,
+        ref: int | str,
+        to_state: State | str,
+        expected_version: int,
+        comment: str | None = None,
+        changes: OrderChanges | None = None,
+    ) -> WorkOrderOut:
+        """``transition`` as the signed-in user (pending orders move only by a decision)."""
+        from copilot.work_orders.permissions import check_transition
+        from copilot.work_orders.states import State
+
+        order = self.order_for(user, ref)
+        check_transition(user, order, State(to_state))
+        return self.transition(order.id, to_state, user.name, expected_version, comment, changes)
+
+    def board_for(self, user: UserOut, filters: OrderFilters | None = None) -> BoardSummary:
+        """挂图作战 tallies: totals, per board and state, open and overdue per place."""
+        from copilot.work_orders.board import summarise_counts
+
+        return summarise_counts(self.order_counts_for(user, filters))
+
+    def vitals_for(self, user: UserOut, region: str | None = None) -> VitalsView:
+        """城市体征 of the user's jurisdiction (or of ``region`` inside it)."""
+        from copilot.indicators.vitals import vitals
+        from copilot.users.scope import can_see_division
+
+        code = region or user.jurisdiction
+        node = self.hierarchy.get(code)
+        if node is None or not can_see_division(user, code, self.hierarchy):
+            raise LookupError(code)
+        return vitals(self.indicators, node.code, node.name)
+
+    def export_orders_for(
+        self, user: UserOut, filters: OrderFilters | None, fmt: ExportFormat
+    ) -> ExportFile:
+        """The user's orders matching ``filters`` as a CSV or XLSX file (at most
+        ``EXPORT_LIMIT`` rows)."""
+        from copilot.work_orders.export import EXPORT_LIMIT, export_file
+
+        f = (filters or OrderFilters()).model_copy(update={"limit": EXPORT_LIMIT, "offset": 0})
+        return export_file(self.orders_for(user, f), fmt)
+
     def audit(self, ref: int | str) -> list[AuditOut]:
         """The order's audit trail, oldest first."""
         order_id = ref if isinstance(ref, int) else self.get_order(ref).id
@@ -257,6 +363,16 @@ class Services:
     def add_user(self, new: NewUser) -> tuple[UserOut, str]:
         """Create a user; the API token is returned once (only its hash is stored)."""
         return self.users.add(new)
+
+    def first_admin(self) -> tuple[UserOut, str] | None:
+        """On a store without users, create the city-wide admin and return its token (shown
+        once, so whoever started the server can sign in); ``None`` when users exist."""
+        from copilot.users.store import NewUser, Role
+
+        if self.users.list():
+            return None
+        root = self.hierarchy.level("city")[0].code
+        return self.users.add(NewUser(name="管理员", role=Role.ADMIN, jurisdiction=root))
 
     def list_users(self) -> list[UserOut]:
         return self.users.list()

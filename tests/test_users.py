@@ -111,3 +111,26 @@ def test_users_add_prints_the_token_on_its_last_line(monkeypatch, tmp_path):
     assert token not in listed.stdout and '"name": "a"' in listed.stdout
     assert runner.invoke(app, ["users", "revoke", "a"]).exit_code == 0
     assert runner.invoke(app, ["users", "revoke", "nobody"]).exit_code == 1
+
+
+def test_the_first_admin_is_created_once_on_a_store_without_users(make_settings):
+    from copilot.services import build_services
+
+    services = build_services(make_settings(), with_llm=False, lazy=True)
+    try:
+        user, token = services.first_admin()
+        assert user.role is Role.ADMIN and user.jurisdiction == "50"
+        assert services.users.authenticate(token).name == user.name
+        assert services.first_admin() is None  # users exist: nothing new, no token shown
+    finally:
+        services.close()
+
+
+def test_scoped_filters_never_widen_a_town_users_listing(hierarchy):
+    from copilot.users.scope import scoped_filters
+    from copilot.work_orders.schemas import OrderFilters
+
+    town = SimpleNamespace(role=Role.TOWN, jurisdiction="500112016")
+    assert scoped_filters(town, hierarchy, OrderFilters()).town_code == "500112016"
+    foreign = scoped_filters(town, hierarchy, OrderFilters(town_code="500108003"))
+    assert foreign.town_code == "-outside-"

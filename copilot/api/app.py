@@ -1,4 +1,4 @@
-"""The FastAPI app factory: one process serves the API (and later the UI and the bot).
+"""The FastAPI app factory: one process serves the API, the officials' UI (/ui) and later the bot.
 
 The lifespan builds the service layer once, starts the in-process event workers and the
 SLA sweeper, and closes everything on shutdown. Tests pass their own ``Services``.
@@ -32,6 +32,7 @@ def create_app(
     *,
     workers: int = 2,
     sweeper: bool = True,
+    ui: bool = True,
 ) -> FastAPI:
     """The API. ``services`` (already built) is used as is and left open on shutdown."""
 
@@ -105,6 +106,10 @@ def create_app(
 
     for router in (meta.router, knowledge.router, events.router, orders.router, documents.router):
         app.include_router(router, responses=errors.ERROR_RESPONSES)
+    if ui:
+        from ui.app import mount_ui
+
+        app = mount_ui(app)
     return app
 
 

@@ -8,9 +8,9 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from copilot.api.errors import ApiError, not_found
+from copilot.api.errors import ApiError
 from copilot.services import Services
-from copilot.users.scope import can_see_order
+from copilot.users.scope import may_decide
 from copilot.users.store import Role, UserOut
 from copilot.work_orders.schemas import WorkOrderOut
 
@@ -39,9 +39,6 @@ def current_user(
 ServicesDep = Annotated[Services, Depends(services)]
 UserDep = Annotated[UserOut, Depends(current_user)]
 
-# Who may decide on a pending disposition: staff above the grid, within their jurisdiction.
-APPROVERS = frozenset({Role.CITY, Role.DISTRICT, Role.TOWN, Role.VILLAGE, Role.ADMIN})
-
 
 def require_admin(user: UserDep) -> UserOut:
     if user.role is not Role.ADMIN:
@@ -50,7 +47,7 @@ def require_admin(user: UserDep) -> UserOut:
 
 
 def require_approver(user: UserDep) -> UserOut:
-    if user.role not in APPROVERS:
+    if not may_decide(user):
         raise ApiError(403, "forbidden", "您的角色不能审批工单", f"role {user.role} cannot decide")
     return user
 
@@ -62,7 +59,4 @@ ApproverDep = Annotated[UserOut, Depends(require_approver)]
 async def visible_order(services: Services, user: UserOut, ref: str) -> WorkOrderOut:
     """The order ``ref`` names if it lies in the user's jurisdiction; else a 404 (a foreign
     order's existence is not disclosed)."""
-    order = await run_in_threadpool(services.get_order, ref)
-    if not can_see_order(user, order, services.hierarchy):
-        raise not_found("order")
-    return order
+    return await run_in_threadpool(services.order_for, user, ref)

@@ -14,16 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from copilot.dispositions.inbox import InboxConflict
-from copilot.dispositions.service import NotPending
-from copilot.users.store import UserError
-from copilot.work_orders.errors import (
-    EditNotAllowed,
-    IdempotencyKeyReused,
-    IllegalTransition,
-    OrderNotFound,
-    VersionConflict,
-)
+from copilot.error_messages import DOMAIN_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -47,18 +38,6 @@ class ApiError(Exception):
 def not_found(what: str = "resource") -> ApiError:
     return ApiError(404, "not_found", "未找到，或不在您的辖区内", f"{what} not found")
 
-
-# exception type → (status, code, Chinese message)
-DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
-    OrderNotFound: (404, "not_found", "未找到该工单，或不在您的辖区内"),
-    VersionConflict: (409, "version_conflict", "工单已被他人修改，请刷新后重试"),
-    IllegalTransition: (409, "illegal_transition", "工单当前状态不允许此操作"),
-    EditNotAllowed: (409, "edit_not_allowed", "工单当前状态不允许修改内容"),
-    IdempotencyKeyReused: (409, "idempotency_conflict", "该幂等键已用于另一事件"),
-    InboxConflict: (409, "idempotency_conflict", "该幂等键已用于另一事件"),
-    NotPending: (409, "not_pending", "该工单不在待审批状态"),
-    UserError: (400, "bad_request", "用户信息有误"),
-}
 
 STATUS_MESSAGES = {
     400: ("bad_request", "请求有误"),

@@ -23,15 +23,40 @@ def serve(
         ),
     ] = 1,
 ) -> None:
-    """Serve the HTTP API (OpenAPI at /docs); users sign in with `copilot users add` tokens."""
+    """Serve the officials' web UI (/ui) and the HTTP API (/docs) on one port.
+
+    On a store without users it creates the admin and prints its sign-in token once.
+    """
     import os
 
     import uvicorn
 
     from copilot.api.logs import configure_json_logs
+    from copilot.services import build_services
+    from copilot.settings import Settings
 
+    services = build_services(Settings(), with_llm=False, lazy=True)
+    try:
+        first = services.first_admin()
+    finally:
+        services.close()
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    out.print(f"界面 UI:  http://{shown}:{port}/ui/", highlight=False)
+    out.print(f"API:      http://{shown}:{port}/docs", highlight=False)
+    if first is not None:
+        user, token = first
+        # Printed once, to whoever started the server; only its hash is stored.
+        out.print(
+            f"首次登录令牌 first sign-in token ({user.name}, admin): {token}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    else:
+        out.print(
+            "登录令牌 tokens: copilot users add NAME --role … --jurisdiction …", highlight=False
+        )
+    out.print("首次启动会先建立索引（约 30 秒）；starting…", highlight=False)
     configure_json_logs()
-    out.print(f"API: http://{host}:{port}/docs  (tokens: copilot users add …)", highlight=False)
     # Each server process builds its own app from the environment (uvicorn's factory).
     os.environ["COPILOT_EVENT_WORKERS"] = str(workers)
     uvicorn.run(

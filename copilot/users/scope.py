@@ -6,6 +6,7 @@ from typing import Any
 
 from copilot.hierarchy import Hierarchy
 from copilot.users.store import Role, UserOut
+from copilot.work_orders.schemas import OrderFilters
 
 # Order columns that hold the division code at each level.
 ORDER_COLUMN = {
@@ -14,6 +15,20 @@ ORDER_COLUMN = {
     "village": "village_code",
     "grid": "grid_code",
 }
+
+
+# Who may decide on a pending disposition: staff above the grid, within their jurisdiction.
+APPROVERS = frozenset({Role.CITY, Role.DISTRICT, Role.TOWN, Role.VILLAGE, Role.ADMIN})
+
+
+def may_decide(user: UserOut) -> bool:
+    """Approve, return or reject a drafted disposition."""
+    return user.role in APPROVERS
+
+
+def may_change(user: UserOut) -> bool:
+    """Submit events and move orders on (evaluators only read)."""
+    return user.role is not Role.EVALUATOR
 
 
 def sees_everything(user: UserOut) -> bool:
@@ -28,6 +43,15 @@ def order_filters(user: UserOut, hierarchy: Hierarchy) -> dict[str, Any]:
     column = ORDER_COLUMN.get(node.level) if node else None
     # A zone (两江新区…) spans towns of several districts: filtered per order instead.
     return {column: user.jurisdiction} if column else {}
+
+
+def scoped_filters(user: UserOut, hierarchy: Hierarchy, asked: OrderFilters) -> OrderFilters:
+    """``asked`` confined to the user's jurisdiction: a filter outside it matches nothing
+    rather than widening the listing."""
+    fields = asked.model_dump()
+    for column, code in order_filters(user, hierarchy).items():
+        fields[column] = code if fields.get(column) in (None, code) else "-outside-"
+    return OrderFilters.model_validate(fields)
 
 
 def can_see_order(user: UserOut, order: Any, hierarchy: Hierarchy) -> bool:

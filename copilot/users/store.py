@@ -36,6 +36,16 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+ROLE_ZH: dict[Role, str] = {
+    Role.CITY: "市级工作人员",
+    Role.DISTRICT: "区县工作人员",
+    Role.TOWN: "镇街工作人员",
+    Role.VILLAGE: "村社工作人员",
+    Role.GRID: "网格员",
+    Role.EVALUATOR: "评测人员",
+    Role.ADMIN: "管理员",
+}
+
 # The tier each staff role works at: its jurisdiction must be a division of that tier.
 STAFF_TIERS: dict[Role, Tier] = {
     Role.CITY: "市级",

@@ -127,6 +127,17 @@ class OrderFilters(_Input):
     offset: int = Field(default=0, ge=0)
 
 
+class OrderCount(BaseModel):
+    """One cell of the board's tallies: how many orders share these values."""
+
+    board: str
+    state: State
+    district_code: str | None
+    town_code: str | None
+    overdue: bool
+    n: int
+
+
 class WorkOrderOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

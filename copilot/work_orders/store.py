@@ -48,6 +48,7 @@ from copilot.work_orders.schemas import (
     AuditOut,
     NewWorkOrder,
     OrderChanges,
+    OrderCount,
     OrderFilters,
     TransitionRequest,
     WorkOrderOut,
@@ -63,6 +64,7 @@ _OPEN = [s.value for s in OPEN_STATES]
 # Aliases so the ``list`` method below does not shadow the builtin inside annotations.
 OrderList = list[WorkOrderOut]
 AuditList = list[AuditOut]
+CountList = list[OrderCount]
 
 
 class WorkOrderStore(Protocol):
@@ -99,6 +101,13 @@ class WorkOrderStore(Protocol):
     def apply(
         self, order_id: int, request: TransitionRequest, *, now: datetime | None = None
     ) -> WorkOrderOut: ...
+
+    def counts(
+        self, filters: OrderFilters | None = None, *, now: datetime | None = None
+    ) -> CountList:
+        """How many orders match, per board, state, district, town and overdue (pagination
+        and ordering in ``filters`` are ignored)."""
+        ...
 
     def audit(self, order_id: int) -> AuditList: ...
 
@@ -245,22 +254,7 @@ class SqlWorkOrderStore:
         self, filters: OrderFilters | None = None, *, now: datetime | None = None
     ) -> OrderList:
         f = filters or OrderFilters()
-        q = select(WorkOrder)
-        for column, value in (
-            (WorkOrder.tier, f.tier),
-            (WorkOrder.district_code, f.district_code),
-            (WorkOrder.town_code, f.town_code),
-            (WorkOrder.village_code, f.village_code),
-            (WorkOrder.grid_code, f.grid_code),
-            (WorkOrder.board, f.board),
-            (WorkOrder.event_type, f.event_type),
-        ):
-            if value is not None:
-                q = q.where(column == value)
-        if f.states:
-            q = q.where(WorkOrder.state.in_([s.value for s in f.states]))
-        if f.overdue:
-            q = q.where(WorkOrder.state.in_(_OPEN), WorkOrder.deadline_at < _now(now))
+        q = _filtered(select(WorkOrder), f, now)
         if f.order == "deadline" or f.overdue:
             q = q.order_by(WorkOrder.deadline_at.asc().nulls_last(), WorkOrder.id)
         else:
@@ -268,6 +262,19 @@ class SqlWorkOrderStore:
         q = q.limit(f.limit).offset(f.offset)
         with self._read() as s:
             return [_out(o) for o in s.scalars(q)]
+
+    def counts(
+        self, filters: OrderFilters | None = None, *, now: datetime | None = None
+    ) -> CountList:
+        f = filters or OrderFilters()
+        overdue = (WorkOrder.state.in_(_OPEN) & (WorkOrder.deadline_at < _now(now))).label("od")
+        keys = (WorkOrder.board, WorkOrder.state, WorkOrder.district_code, WorkOrder.town_code)
+        q = _filtered(select(*keys, overdue, func.count()), f, now).group_by(*keys, overdue)
+        with self._read() as s:
+            return [
+                OrderCount(board=b, state=st, district_code=d, town_code=t, overdue=bool(od), n=n)
+                for b, st, d, t, od, n in s.execute(q)
+            ]
 
     def audit(self, order_id: int) -> AuditList:
         with self._read() as s:
@@ -385,6 +392,26 @@ class SqlWorkOrderStore:
 
 
 # -- helpers (pure, no I/O) ---------------------------------------------------------------
+
+
+def _filtered(q: Any, f: OrderFilters, now: datetime | None) -> Any:
+    """``q`` narrowed by the filters (pagination and ordering are the caller's)."""
+    for column, value in (
+        (WorkOrder.tier, f.tier),
+        (WorkOrder.district_code, f.district_code),
+        (WorkOrder.town_code, f.town_code),
+        (WorkOrder.village_code, f.village_code),
+        (WorkOrder.grid_code, f.grid_code),
+        (WorkOrder.board, f.board),
+        (WorkOrder.event_type, f.event_type),
+    ):
+        if value is not None:
+            q = q.where(column == value)
+    if f.states:
+        q = q.where(WorkOrder.state.in_([s.value for s in f.states]))
+    if f.overdue:
+        q = q.where(WorkOrder.state.in_(_OPEN), WorkOrder.deadline_at < _now(now))
+    return q
 
 
 def _now(now: datetime | None) -> datetime:

@@ -230,6 +230,26 @@ class WorkOrderStoreContract:
         assert ids(limit=1, offset=1) == [b.id]
         assert store.get_by_no(a.order_no) == a
 
+    def test_counts_tally_the_filtered_orders_by_board_state_place_and_overdue(self, store):
+        order_in(store, S.DISPATCHED, now=T0, district_code="500105", town_code="500105005")
+        order_in(store, S.DISPATCHED, now=T0, district_code="500105", town_code="500105005")
+        order_in(store, S.CLOSED, now=T0, district_code="500105", town_code="500105005")
+        order_in(
+            store, S.DRAFT, now=T0, district_code="500106", town_code="500106001", board="生态景观"
+        )
+        later = T0 + timedelta(days=30)
+        cells = {
+            (c.board, c.state, c.district_code, c.overdue): c.n
+            for c in store.counts(OrderFilters(), now=later)
+        }
+        assert cells[("设施运行", S.DISPATCHED, "500105", True)] == 2
+        assert cells[("设施运行", S.CLOSED, "500105", False)] == 1  # closed is never overdue
+        assert sum(cells.values()) == _count(store)
+        # The same filters as a listing, and pagination does not cut the tally.
+        only = store.counts(OrderFilters(district_code="500106", limit=1), now=later)
+        assert [(c.board, c.town_code, c.n) for c in only] == [("生态景观", "500106001", 1)]
+        assert store.counts(OrderFilters(overdue=True), now=T0 - timedelta(days=1)) == []
+
     def test_sweeper_escalates_an_overdue_order_one_tier_up_and_leaves_the_rest(self, store):
         overdue = order_in(store, S.DISPATCHED, now=T0)
         fresh = order_in(store, S.DISPATCHED, now=T0 + timedelta(hours=10))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from copilot.api.deps import ApproverDep, ServicesDep, UserDep, visible_order
+from copilot.api.deps import ApproverDep, ServicesDep, UserDep
 from copilot.api.errors import ApiError, not_found
 from copilot.dispositions.approval import Action, DraftEdits
 from copilot.dispositions.inbox import EventIn, InboxOut
@@ -70,10 +70,9 @@ def _decide(action: Action):
     async def decide(
         order: str, body: DecisionIn, services: ServicesDep, user: ApproverDep
     ) -> WorkOrderOut:
-        current = await visible_order(services, user, order)
         draft = body.draft.model_dump(exclude_none=True) if body.draft else None
         return await run_in_threadpool(
-            services.decide, current.id, action, user.name, body.comment, body.changes, draft
+            services.decide_for, user, order, action, body.comment, body.changes, draft
         )
 
     return decide

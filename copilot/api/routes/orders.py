@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
@@ -13,31 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.api.deps import ServicesDep, UserDep, visible_order
 from copilot.api.errors import ApiError
-from copilot.users.scope import can_see_order, order_filters
 from copilot.users.store import Role
 from copilot.vocabulary import Board, Tier
+from copilot.work_orders.export import XLSX
 from copilot.work_orders.schemas import AuditOut, OrderChanges, OrderFilters, WorkOrderOut
 from copilot.work_orders.states import State
 
 router = APIRouter(prefix="/v1/work-orders", tags=["work orders"])
-EXPORT_LIMIT = 1000
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-EXPORT_COLUMNS = (
-    "order_no",
-    "title",
-    "state",
-    "board",
-    "event_type",
-    "urgency",
-    "tier",
-    "department",
-    "owner_unit",
-    "district_code",
-    "town_code",
-    "deadline_at",
-    "escalation_level",
-    "created_at",
-)
 
 
 class OrderDetail(BaseModel):
@@ -79,12 +59,8 @@ class OrderQuery:
             "overdue": overdue,
         }
 
-    def filters(self, services: Any, user: Any, limit: int, offset: int) -> OrderFilters:
-        """The filters confined to the user's jurisdiction."""
+    def filters(self, limit: int = 50, offset: int = 0) -> OrderFilters:
         asked = {**self.asked, "limit": limit, "offset": offset}
-        for column, code in order_filters(user, services.hierarchy).items():
-            # A filter outside the jurisdiction matches nothing rather than widening it.
-            asked[column] = code if asked.get(column) in (None, code) else "-outside-"
         return OrderFilters.model_validate({k: v for k, v in asked.items() if v is not None})
 
 
@@ -99,9 +75,7 @@ async def list_orders(
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[WorkOrderOut]:
-    f = query.filters(services, user, limit, offset)
-    orders = await run_in_threadpool(services.list_orders, f)
-    return [o for o in orders if can_see_order(user, o, services.hierarchy)]
+    return await run_in_threadpool(services.orders_for, user, query.filters(limit, offset))
 
 
 @router.get(
@@ -124,47 +98,12 @@ async def export_orders(
     query: OrderQueryDep,
     format: Literal["csv", "xlsx"] = "csv",
 ) -> Response:
-    f = query.filters(services, user, EXPORT_LIMIT, 0)
-    orders = [
-        o
-        for o in await run_in_threadpool(services.list_orders, f)
-        if can_see_order(user, o, services.hierarchy)
-    ]
-    rows = [[_cell(getattr(o, c)) for c in EXPORT_COLUMNS] for o in orders]
-    if format == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        writer.writerow(EXPORT_COLUMNS)
-        writer.writerows(rows)
-        # A BOM so Excel opens the Chinese text as UTF-8.
-        return Response(
-            "\ufeff" + buf.getvalue(),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="work_orders.csv"'},
-        )
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "工单"
-    ws.append(list(EXPORT_COLUMNS))
-    for row in rows:
-        ws.append(row)
-    out = io.BytesIO()
-    wb.save(out)
+    file = await run_in_threadpool(services.export_orders_for, user, query.filters(), format)
     return Response(
-        out.getvalue(),
-        media_type=XLSX,
-        headers={"Content-Disposition": 'attachment; filename="work_orders.xlsx"'},
+        file.content,
+        media_type=file.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{file.filename}"'},
     )
-
-
-def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value) if not isinstance(value, int | float) else value
 
 
 @router.get("/{ref}", response_model=OrderDetail, summary="One order with its audit trail")
@@ -191,11 +130,11 @@ async def transition(
             "decide pending orders through /v1/dispositions/{order}/approve|return|reject",
         )
     return await run_in_threadpool(
-        services.transition,
+        services.transition_for,
+        user,
         order.id,
         body.to_state,
-        user.name,
         body.expected_version,
         body.comment,
-        changes=body.changes,
+        body.changes,
     )
