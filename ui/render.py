@@ -110,7 +110,7 @@ def disposition_html(d: dict[str, Any]) -> str:
             f"<p><b>事件概述：</b>{e(draft['事件概述'])}</p>"
             f"<p><b>事件定性：</b>{e(draft['事件定性'])}</p>"
             f"<p><b>处置依据：</b></p><ul>{basis or '<li>—</li>'}</ul>"
-            f"<p><b>处置措施：</b></p><ol>{steps}</ol>"
+            f'<p><b>处置措施：</b></p><ul class="cq-steps">{steps}</ul>'
             f"<p><b>责任单位：</b>{e(draft['责任单位'])}　"
             f"<b>协同单位：</b>{e('、'.join(draft.get('协同单位') or []) or '—')}</p>"
             f"<p><b>办理时限：</b>{e(draft['办理时限'])}</p>"
