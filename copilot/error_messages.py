@@ -13,7 +13,7 @@ from copilot.work_orders.errors import (
     OrderNotFound,
     VersionConflict,
 )
-from copilot.work_orders.permissions import NotAllowed
+from copilot.work_orders.permissions import NotAllowed, NotAnApprover, ReadOnlyRole, UseApproval
 
 # exception type → (status, code, Chinese message)
 DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
@@ -25,7 +25,11 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
     InboxConflict: (409, "idempotency_conflict", "该幂等键已用于另一事件"),
     NotPending: (409, "not_pending", "该工单不在待审批状态"),
     UserError: (400, "bad_request", "用户信息有误"),
+    # Subclasses before NotAllowed: ``message_zh`` takes the first match.
+    ReadOnlyRole: (403, "forbidden", "评测账号只能查看"),
+    NotAnApprover: (403, "forbidden", "您的角色不能审批工单"),
     NotAllowed: (403, "forbidden", "您的角色无权执行此操作"),
+    UseApproval: (409, "use_dispositions", "待审批工单请通过审批接口处理"),
 }
 UNEXPECTED_ZH = "服务内部错误，请稍后再试"
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from copilot.answers.models import Answer, AnswerEvent
     from copilot.dispositions.approval import Action
     from copilot.dispositions.checkpoints import Checkpoints
-    from copilot.dispositions.inbox import EventInbox
+    from copilot.dispositions.inbox import EventIn, EventInbox, InboxOut
     from copilot.dispositions.service import Disposition, DispositionService
     from copilot.dispositions.traces import Trace
     from copilot.events.router import EventRouter, RouteDecision
@@ -263,6 +263,23 @@ class Services:
         h = self.hierarchy
         return [c for c in cells if c.town_code and h.is_within(c.town_code, user.jurisdiction)]
 
+    def dispose_for(
+        self, user: UserOut, text: str, reporter_grid: str | None = None
+    ) -> dict[str, Any]:
+        """``dispose`` reported by the signed-in user (evaluators only read)."""
+        from copilot.work_orders.permissions import check_change
+
+        check_change(user)
+        return self.dispose(text, user.name, reporter_grid=reporter_grid)
+
+    def enqueue_for(self, user: UserOut, event: EventIn) -> tuple[InboxOut, bool]:
+        """Store an event in the inbox for the workers, as the signed-in user; ``True`` when
+        it is new (not a retry of an idempotency key)."""
+        from copilot.work_orders.permissions import check_change
+
+        check_change(user)
+        return self.inbox.enqueue(event, user.name)
+
     def decide_for(
         self,
         user: UserOut,
@@ -275,8 +292,8 @@ class Services:
         """``decide`` as the signed-in user: within the jurisdiction, by an approver role."""
         from copilot.work_orders.permissions import check_decision
 
-        order = self.order_for(user, ref)
         check_decision(user)
+        order = self.order_for(user, ref)
         return self.decide(order.id, action, user.name, comment, changes, draft_edits)
 
     def transition_for(
@@ -289,11 +306,12 @@ class Services:
         changes: OrderChanges | None = None,
     ) -> WorkOrderOut:
         """``transition`` as the signed-in user (pending orders move only by a decision)."""
-        from copilot.work_orders.permissions import check_transition
+        from copilot.work_orders.permissions import check_change, check_transition
         from copilot.work_orders.states import State
 
+        check_change(user)
         order = self.order_for(user, ref)
-        check_transition(user, order, State(to_state))
+        check_transition(order, State(to_state))
         return self.transition(order.id, to_state, user.name, expected_version, comment, changes)
 
     def board_for(self, user: UserOut, filters: OrderFilters | None = None) -> BoardSummary:
@@ -371,7 +389,7 @@ class Services:
 
         if self.users.list():
             return None
-        root = self.hierarchy.level("city")[0].code
+        root = self.hierarchy.city.code
         return self.users.add(NewUser(name="管理员", role=Role.ADMIN, jurisdiction=root))
 
     def list_users(self) -> list[UserOut]:

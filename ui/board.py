@@ -12,13 +12,14 @@ import pandas as pd
 from copilot.users.scope import sees_everything
 from copilot.vocabulary import BOARDS, TIERS
 from copilot.work_orders.board import BoardSummary
-from copilot.work_orders.deadlines import utcnow
-from copilot.work_orders.permissions import allowed_decisions, allowed_transitions
+from copilot.work_orders.deadlines import beijing_time, utcnow
+from copilot.work_orders.permissions import DECISIONS, allowed_decisions, allowed_transitions
 from copilot.work_orders.schemas import OrderFilters, WorkOrderOut
 from copilot.work_orders.states import State
+from ui.charts import bar_chart
 from ui.context import UiContext, fail, friendly
-from ui.district_map import choropleth, district_outlines
-from ui.render import order_detail_html, when
+from ui.district_map import choropleth
+from ui.render import order_detail_html
 
 ALL = "全部"
 ROWS = 200
@@ -64,23 +65,24 @@ def build(ctx: UiContext) -> dict[str, Any]:
             do = gr.Button("执行", elem_id="order-do")
     selected = gr.State(None)  # (order_no, version)
     listed = gr.State([])  # order numbers in table order
-    filters_in = [tier, district, town, board, states, overdue]
+    # A set of inputs: Gradio hands the handler one dict, component → value.
+    filters_in = {tier, district, town, board, states, overdue}
 
-    def filters(tier_v, district_v, town_v, board_v, states_v, overdue_v) -> OrderFilters:
+    def filters(v: dict) -> OrderFilters:
         return OrderFilters(
-            tier=None if tier_v in (None, ALL) else tier_v,
-            district_code=district_v or None,
-            town_code=town_v or None,
-            board=None if board_v in (None, ALL) else board_v,
-            states=[State(s) for s in states_v] if states_v else None,
-            overdue=bool(overdue_v),
+            tier=None if v[tier] in (None, ALL) else v[tier],
+            district_code=v[district] or None,
+            town_code=v[town] or None,
+            board=None if v[board] in (None, ALL) else v[board],
+            states=[State(s) for s in v[states]] if v[states] else None,
+            overdue=bool(v[overdue]),
             limit=ROWS,
         )
 
     @friendly
-    def load(tier_v, district_v, town_v, board_v, states_v, overdue_v, request: gr.Request):
+    def load(v: dict, request: gr.Request):
         user = ctx.user(request)
-        f = filters(tier_v, district_v, town_v, board_v, states_v, overdue_v)
+        f = filters(v)
         orders = ctx.services.orders_for(user, f)
         summary = ctx.services.board_for(user, f)
         return (
@@ -127,26 +129,15 @@ def build(ctx: UiContext) -> dict[str, Any]:
     table.select(on_select, [listed], [detail, action, selected])
 
     @friendly
-    def on_do(
-        sel,
-        to,
-        comment,
-        tier_v,
-        district_v,
-        town_v,
-        board_v,
-        states_v,
-        overdue_v,
-        request: gr.Request,
-    ):
+    def on_do(v: dict, request: gr.Request):
         user = ctx.user(request)
-        values = (tier_v, district_v, town_v, board_v, states_v, overdue_v)
+        sel, to, comment = v[selected], v[action], v[note]
         if not sel:
             raise fail("请先在列表中选择一个工单")
         if not to:
             raise fail("请选择要执行的操作")
         order_no, version = sel
-        if to in ("approve", "return", "reject"):
+        if to in DECISIONS:
             if to == "return" and not (comment or "").strip():
                 raise fail("退回时请填写办理意见")
             order = ctx.services.decide_for(user, order_no, to, (comment or "").strip() or None)
@@ -154,21 +145,20 @@ def build(ctx: UiContext) -> dict[str, Any]:
             order = ctx.services.transition_for(
                 user, order_no, to, version, (comment or "").strip() or None
             )
-        return (*_detail(ctx, user, order), *load(*values, request))
+        return (*_detail(ctx, user, order), *load(v, request))
 
     do.click(
         on_do,
-        [selected, action, note, *filters_in],
+        {selected, action, note, *filters_in},
         [detail, action, selected, *outputs],
         concurrency_limit=4,
     )
 
     def exporter(fmt: str):
         @friendly
-        def run(tier_v, district_v, town_v, board_v, states_v, overdue_v, request: gr.Request):
+        def run(v: dict, request: gr.Request):
             user = ctx.user(request)
-            f = filters(tier_v, district_v, town_v, board_v, states_v, overdue_v)
-            file = ctx.services.export_orders_for(user, f, fmt)  # type: ignore[arg-type]
+            file = ctx.services.export_orders_for(user, filters(v), fmt)  # type: ignore[arg-type]
             folder = Path(tempfile.mkdtemp(prefix="copilot-export-"))
             path = folder / file.filename
             path.write_bytes(file.content)
@@ -180,10 +170,9 @@ def build(ctx: UiContext) -> dict[str, Any]:
     export_xlsx.click(exporter("xlsx"), filters_in, [export_file])
 
     @friendly
-    def first_open(tier_v, district_v, town_v, board_v, states_v, overdue_v, request: gr.Request):
+    def first_open(v: dict, request: gr.Request):
         user = ctx.user(request)
-        values = (tier_v, district_v, town_v, board_v, states_v, overdue_v)
-        return (gr.update(choices=[(ALL, ""), *_districts(ctx, user)]), *load(*values, request))
+        return (gr.update(choices=[(ALL, ""), *_districts(ctx, user)]), *load(v, request))
 
     return {"open": (first_open, filters_in, [district, *outputs])}
 
@@ -191,12 +180,10 @@ def build(ctx: UiContext) -> dict[str, Any]:
 def _districts(ctx: UiContext, user) -> list[tuple[str, str]]:
     h = ctx.services.hierarchy
     if sees_everything(user):
-        codes = h.children.get(h.level("city")[0].code, [])
+        codes = h.children.get(h.city.code, [])
     else:
-        node = h.get(user.jurisdiction)
-        while node is not None and node.level not in ("district", "zone", "city"):
-            node = h.get(node.parent_code) if node.parent_code else None
-        codes = [node.code] if node is not None and node.level == "district" else []
+        district = h.district_of(user.jurisdiction)
+        codes = [district.code] if district is not None else []
     return [(h.get(c).name, c) for c in codes if h.get(c) is not None]
 
 
@@ -243,9 +230,7 @@ def _totals(s: BoardSummary, shown: int) -> str:
 
 
 def _map(ctx: UiContext, s: BoardSummary):
-    outlines = district_outlines(
-        ctx.services.settings.data_dir / "geo" / "chongqing_districts.geojson"
-    )
+    outlines = ctx.outlines()
     values = {code: t.open for code, t in s.by_district.items()}
     hover = {code: f"超期: {t.overdue}　累计: {t.total}" for code, t in s.by_district.items()}
     return choropleth(
@@ -253,17 +238,8 @@ def _map(ctx: UiContext, s: BoardSummary):
     )
 
 
-def _bars(counts: dict[str, int], title: str, color: str):
-    import plotly.graph_objects as go
-
-    items = sorted(counts.items(), key=lambda kv: -kv[1])
-    fig = go.Figure(go.Bar(x=[k for k, _ in items], y=[v for _, v in items], marker_color=color))
-    fig.update_layout(
-        title={"text": title, "font": {"size": 13}},
-        height=200,
-        margin={"l": 30, "r": 10, "t": 30, "b": 40},
-    )
-    return fig
+def _bars(counts: dict[str, int], title: str, colour: str):
+    return bar_chart(list(counts), list(counts.values()), title=title, colour=colour, height=200)
 
 
 def _table(orders: list[WorkOrderOut]):
@@ -285,7 +261,7 @@ def _table(orders: list[WorkOrderOut]):
                 o.board,
                 o.tier,
                 o.owner_unit or o.department,
-                when(o.deadline_at),
+                beijing_time(o.deadline_at),
                 " ".join(flags),
             ]
         )

@@ -14,6 +14,7 @@ import gradio as gr
 from copilot.error_messages import message_zh
 from copilot.services import Services
 from copilot.users.store import UserOut
+from ui.district_map import district_outlines
 from ui.signin import session_user
 
 log = logging.getLogger("copilot.ui")
@@ -49,14 +50,17 @@ class UiContext:
         return user
 
     def place_name(self, code: str | None) -> str:
-        node = self.services.hierarchy.get(code) if code else None
-        if node is None:
+        """渝北区两路街道; the city by its name; an unknown code as it is."""
+        h = self.services.hierarchy
+        if not code or h.get(code) is None:
             return code or "—"
-        chain = []
-        while node is not None and node.level != "city":
-            chain.append(node.name)
-            node = self.services.hierarchy.get(node.parent_code) if node.parent_code else None
-        return "".join(reversed(chain)) or "重庆市"
+        return h.display_name(code) or h.get(code).name
+
+    def outlines(self) -> dict:
+        """The 38 district outlines, simplified (cached per process)."""
+        return district_outlines(
+            self.services.settings.data_dir / "geo" / "chongqing_districts.geojson"
+        )
 
 
 def friendly(fn: Callable) -> Callable:

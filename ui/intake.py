@@ -6,7 +6,7 @@ from typing import Any
 
 import gradio as gr
 
-from copilot.users.scope import may_change, may_decide
+from copilot.users.scope import may_decide
 from copilot.vocabulary import BOARDS, TIERS, URGENCIES
 from copilot.work_orders.schemas import OrderChanges
 from ui.context import UiContext, fail, friendly
@@ -75,14 +75,12 @@ def build(ctx: UiContext) -> dict[str, Any]:
     @friendly
     def on_submit(event_text: str, place_code: str | None, request: gr.Request):
         user = ctx.user(request)
-        if not may_change(user):
-            raise fail("评测账号不能提交事件")
         event_text = (event_text or "").strip()
         if not event_text:
             raise fail("请输入事件描述")
         if len(event_text) > EVENT_CHARS:
             raise fail(f"事件描述过长（{len(event_text)} 字），请控制在 {EVENT_CHARS} 字以内")
-        d = ctx.services.dispose(event_text, user.name, reporter_grid=place_code or None)
+        d = ctx.services.dispose_for(user, event_text, place_code or None)
         pending = d.get("state") == "pending_approval"
         if d.get("order_id") is None:
             head = notice(f"无需立案：{d['message_type']}（未生成工单）", "info")
@@ -115,31 +113,9 @@ def build(ctx: UiContext) -> dict[str, Any]:
 
     def decide(action: str):
         @friendly
-        def run(
-            d,
-            note,
-            board_v,
-            urgency_v,
-            tier_v,
-            dept_v,
-            owner_v,
-            coop_v,
-            summary_v,
-            steps_v,
-            limit_v,
-            request: gr.Request,
-        ):
-            edited = [
-                board_v,
-                urgency_v,
-                tier_v,
-                dept_v,
-                owner_v,
-                coop_v,
-                summary_v,
-                steps_v,
-                limit_v,
-            ]
+        def run(v: dict, request: gr.Request):
+            d, note = v[current], v[comment]
+            edited = [v[f] for f in fields]
             user = ctx.user(request)
             if not d or not d.get("order_id"):
                 raise fail("请先受理一个事件")
@@ -155,7 +131,7 @@ def build(ctx: UiContext) -> dict[str, Any]:
     for button, action in ((approve, "approve"), (ret, "return"), (reject, "reject")):
         button.click(
             decide(action),
-            [current, comment, *fields],
+            {current, comment, *fields},  # a set: the handler gets one dict
             [decision, decide_box],
             concurrency_limit=4,
         )

@@ -4,25 +4,15 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from copilot.answers.models import Answer, Citation
+from copilot.answers.models import QUOTE_GAP, Answer, Citation
 from copilot.users.store import ROLE_ZH, UserOut
+from copilot.work_orders.deadlines import beijing_time
 from copilot.work_orders.schemas import WorkOrderOut
 from copilot.work_orders.states import State
 
-CHINA_TZ = timezone(timedelta(hours=8))
 e = html.escape
-
-
-def when(ts: datetime | None) -> str:
-    """Beijing time, minutes: what officials read on a deadline."""
-    if ts is None:
-        return "—"
-    if ts.tzinfo is None:
-        ts = ts.replace(tzinfo=UTC)
-    return ts.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
 
 
 def header(user: UserOut, place: str) -> str:
@@ -60,9 +50,9 @@ def citations_html(citations: Sequence[Citation], sources: Sequence[str | None])
 
 
 def _highlight(source: str, quote: str) -> str:
-    """The article with each ……-separated piece of the quote marked where it occurs."""
+    """The article with each piece of the quote (``QUOTE_GAP``-separated) marked."""
     marks: list[tuple[int, int]] = []
-    for piece in quote.split("……"):
+    for piece in quote.split(QUOTE_GAP):
         piece = piece.strip()
         pos = source.find(piece) if piece else -1
         if pos >= 0:
@@ -128,7 +118,7 @@ def order_result_html(order: WorkOrderOut) -> str:
         f'<div class="cq-result {cls}" id="decision-result">'
         f"<b>工单 {e(order.order_no)}</b> · {e(order.state.zh)}<br>"
         f"责任单位：{e(order.owner_unit or order.department)}　"
-        f"办理时限：{e(when(order.deadline_at))}</div>"
+        f"办理时限：{e(beijing_time(order.deadline_at))}</div>"
     )
 
 
@@ -139,7 +129,7 @@ def order_detail_html(order: WorkOrderOut, audit: Sequence[Any]) -> str:
     if order.supervised:
         flags.append('<span class="cq-badge cq-red">市级督办</span>')
     trail = "".join(
-        f"<li>{e(when(a.at))} {e(a.actor)}：{e(_state_zh(a.from_state))} → "
+        f"<li>{e(beijing_time(a.at))} {e(a.actor)}：{e(_state_zh(a.from_state))} → "
         f"{e(_state_zh(a.to_state))}{('（' + e(a.comment) + '）') if a.comment else ''}</li>"
         for a in audit
     )
@@ -148,7 +138,7 @@ def order_detail_html(order: WorkOrderOut, audit: Sequence[Any]) -> str:
         f"<p>{e(order.text)}</p>"
         f"<p>状态：{e(order.state.zh)}　层级：{e(order.tier)}　板块：{e(order.board)}　"
         f"责任单位：{e(order.owner_unit or order.department)}　"
-        f"时限：{e(when(order.deadline_at))}</p>"
+        f"时限：{e(beijing_time(order.deadline_at))}</p>"
         f"<details><summary>办理记录</summary><ol>{trail}</ol></details></div>"
     )
 

@@ -9,8 +9,9 @@ import pandas as pd
 
 from copilot.indicators.vitals import VitalRow, VitalsView
 from copilot.work_orders.board import BoardSummary
+from ui.charts import bar_chart
 from ui.context import UiContext, friendly
-from ui.district_map import choropleth, district_outlines
+from ui.district_map import choropleth
 from ui.render import e
 
 STATUS_COLOUR = {"red": "#c0392b", "yellow": "#d4ac0d", "green": "#27ae60", "none": "#7f8c8d"}
@@ -76,9 +77,7 @@ def _summary(view: VitalsView, board: BoardSummary) -> str:
 
 
 def _map(ctx: UiContext, rows: list[VitalRow]):
-    outlines = district_outlines(
-        ctx.services.settings.data_dir / "geo" / "chongqing_districts.geojson"
-    )
+    outlines = ctx.outlines()
     values = {r.region_code: r.value for r in rows}
     hover = {r.region_code: f"状态: {r.status_zh}" for r in rows}
     name = rows[0].name
@@ -93,23 +92,15 @@ def _map(ctx: UiContext, rows: list[VitalRow]):
 
 
 def _bars(rows: list[VitalRow]):
-    import plotly.graph_objects as go
-
-    rows = sorted(rows, key=lambda r: -r.value)
-    fig = go.Figure(
-        go.Bar(
-            x=[r.region_name for r in rows],
-            y=[r.value for r in rows],
-            marker_color=[STATUS_COLOUR[r.status] for r in rows],
-            text=[r.status_zh for r in rows],
-        )
-    )
-    fig.update_layout(
-        title={"text": f"{rows[0].name}（{rows[0].unit}）", "font": {"size": 13}},
+    return bar_chart(
+        [r.region_name for r in rows],
+        [r.value for r in rows],
+        title=f"{rows[0].name}（{rows[0].unit}）",
+        colour=[STATUS_COLOUR[r.status] for r in rows],
+        text=[r.status_zh for r in rows],
         height=420,
-        margin={"l": 40, "r": 10, "t": 30, "b": 90},
+        bottom=90,
     )
-    return fig
 
 
 def _table(rows: list[VitalRow]):

@@ -10,7 +10,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from copilot.api.errors import ApiError
 from copilot.services import Services
-from copilot.users.scope import may_decide
 from copilot.users.store import Role, UserOut
 from copilot.work_orders.schemas import WorkOrderOut
 
@@ -46,14 +45,7 @@ def require_admin(user: UserDep) -> UserOut:
     return user
 
 
-def require_approver(user: UserDep) -> UserOut:
-    if not may_decide(user):
-        raise ApiError(403, "forbidden", "您的角色不能审批工单", f"role {user.role} cannot decide")
-    return user
-
-
 AdminDep = Annotated[UserOut, Depends(require_admin)]
-ApproverDep = Annotated[UserOut, Depends(require_approver)]
 
 
 async def visible_order(services: Services, user: UserOut, ref: str) -> WorkOrderOut:

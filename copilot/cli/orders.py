@@ -18,12 +18,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from copilot.cli.common import answering_services, err, out, store_services
-from copilot.work_orders.deadlines import as_utc, utcnow
+from copilot.work_orders.deadlines import as_utc, beijing_time, utcnow
 from copilot.work_orders.decisions import Decision
 from copilot.work_orders.errors import OrderNotFound, WorkOrderError
 from copilot.work_orders.schemas import OrderChanges, OrderFilters, WorkOrderOut
 from copilot.work_orders.states import State
-from copilot.work_orders.store import CHINA_TZ
 
 sla_app = typer.Typer(help="时限管理 SLA: escalate overdue work orders.", no_args_is_help=True)
 orders_app = typer.Typer(help="工单 work orders: list and show.", no_args_is_help=True)
@@ -49,13 +48,6 @@ def _parse_now(value: str | None) -> datetime:
         raise typer.BadParameter(f"not an ISO 8601 time: {value!r}", param_hint="--now") from exc
 
 
-def _local(ts: datetime | None, *, short: bool = False) -> str:
-    """Officials read Beijing time; storage and JSON stay UTC."""
-    if ts is None:
-        return "—"
-    return f"{ts.astimezone(CHINA_TZ):{'%m-%d %H:%M' if short else '%Y-%m-%d %H:%M'}}"
-
-
 def _dump(orders: list[WorkOrderOut]) -> str:
     return json.dumps([o.model_dump(mode="json") for o in orders], ensure_ascii=False, indent=2)
 
@@ -73,7 +65,7 @@ def _orders_table(orders: list[WorkOrderOut], title: str) -> Table:
             o.state.zh,
             o.tier,
             f"{o.escalation_level}" + ("督办" if o.supervised else ""),
-            _local(o.deadline_at, short=True),
+            beijing_time(o.deadline_at, short=True),
             o.owner_unit or o.department,
             o.title,
         )
@@ -99,9 +91,11 @@ def sweep(
         print(_dump(escalated))
         return
     if not escalated:
-        out.print(f"无超时工单 nothing overdue at {_local(at)}")
+        out.print(f"无超时工单 nothing overdue at {beijing_time(at)}")
         return
-    out.print(_orders_table(escalated, f"已升级 escalated {len(escalated)} 件 ({_local(at)})"))
+    out.print(
+        _orders_table(escalated, f"已升级 escalated {len(escalated)} 件 ({beijing_time(at)})")
+    )
 
 
 @orders_app.command("list")
@@ -179,7 +173,7 @@ def show(
         f" · 部门 {order.department} · 责任单位 {order.owner_unit or '—'}"
     )
     out.print(
-        f"期限 deadline {_local(order.deadline_at)} · 升级 escalations {order.escalation_level}"
+        f"期限 deadline {beijing_time(order.deadline_at)} · 升级 escalations {order.escalation_level}"
         + (" · 市级督办 supervised" if order.supervised else "")
     )
     out.print(order.text)
@@ -193,7 +187,7 @@ def show(
                 changed = "新建 created"
             else:
                 changed = ", ".join(k for k in (a.after or {}) if k not in _QUIET_FIELDS) or "—"
-            table.add_row(_local(a.at), a.actor, a.action, states, changed)
+            table.add_row(beijing_time(a.at), a.actor, a.action, states, changed)
         out.print(table)
 
 
@@ -248,7 +242,9 @@ def _decision_command(action: Decision, verb: str, help_text: str):
         if as_json:
             print(json.dumps(order.model_dump(mode="json"), ensure_ascii=False, indent=2))
             return
-        out.print(f"{order.order_no} {verb}：{order.state.label}，期限 {_local(order.deadline_at)}")
+        out.print(
+            f"{order.order_no} {verb}：{order.state.label}，期限 {beijing_time(order.deadline_at)}"
+        )
 
     command.__doc__ = help_text
     return command

@@ -55,7 +55,7 @@ def serve(
         out.print(
             "登录令牌 tokens: copilot users add NAME --role … --jurisdiction …", highlight=False
         )
-    out.print("首次启动会先建立索引（约 30 秒）；starting…", highlight=False)
+    out.print("启动中（首次启动需先建立索引，约 30 秒）starting…", highlight=False)
     configure_json_logs()
     # Each server process builds its own app from the environment (uvicorn's factory).
     os.environ["COPILOT_EVENT_WORKERS"] = str(workers)

@@ -18,10 +18,21 @@ Clock rules (see ``states`` for the states):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from copilot.vocabulary import URGENCIES, Urgency
+
+# Officials read Beijing time (order numbers carry its date): China has had one offset and
+# no DST since 1991. Storage and JSON stay UTC.
+CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+def beijing_time(ts: datetime | None, *, short: bool = False) -> str:
+    """``2026-03-02 09:30`` (``03-02 09:30`` when short) in Beijing time; ``—`` for none."""
+    if ts is None:
+        return "—"
+    return f"{as_utc(ts).astimezone(CHINA_TZ):{'%m-%d %H:%M' if short else '%Y-%m-%d %H:%M'}}"
 
 
 def utcnow() -> datetime:

@@ -19,6 +19,25 @@ class NotAllowed(Exception):
     """The user's role may not do this (the order itself is within the jurisdiction)."""
 
 
+class ReadOnlyRole(NotAllowed):
+    def __init__(self) -> None:
+        super().__init__("evaluators are read-only")
+
+
+class NotAnApprover(NotAllowed):
+    def __init__(self, user: UserOut) -> None:
+        super().__init__(f"role {user.role} cannot decide")
+
+
+class UseApproval(Exception):
+    """A plain transition asked of a pending order: its decision goes through the approval."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "decide pending orders through /v1/dispositions/{order}/approve|return|reject"
+        )
+
+
 def allowed_transitions(user: UserOut, order: WorkOrderOut) -> list[State]:
     """Plain transitions the user may make now (decisions on pending orders excluded)."""
     if not may_change(user) or order.state is State.PENDING_APPROVAL:
@@ -33,13 +52,16 @@ def allowed_decisions(user: UserOut, order: WorkOrderOut) -> list[str]:
     return list(DECISIONS)
 
 
-def check_transition(user: UserOut, order: WorkOrderOut, to_state: State) -> None:
+def check_change(user: UserOut) -> None:
     if not may_change(user):
-        raise NotAllowed("read-only role")
+        raise ReadOnlyRole
+
+
+def check_transition(order: WorkOrderOut, to_state: State) -> None:
     if order.state is State.PENDING_APPROVAL and to_state in DECISIONS.values():
-        raise NotAllowed("decide pending orders through the approval")
+        raise UseApproval
 
 
 def check_decision(user: UserOut) -> None:
     if not may_decide(user):
-        raise NotAllowed(f"role {user.role} cannot decide")
+        raise NotAnApprover(user)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Engine, func, select, text
@@ -30,6 +30,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from copilot.vocabulary import tier_up
 from copilot.work_orders.db import make_engine, run_migrations, write_engine
 from copilot.work_orders.deadlines import (
+    CHINA_TZ,
     Urgency,
     as_utc,
     deadline_after,
@@ -55,8 +56,6 @@ from copilot.work_orders.schemas import (
 )
 from copilot.work_orders.states import EDITABLE_STATES, OPEN_STATES, State, is_legal
 
-# Order numbers carry the date officials see: China has had one offset and no DST since 1991.
-CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 SWEEPER_ACTOR = "system:sla-sweeper"
 _IN_CHUNK = 500  # keys per IN (...) list: well under SQLite's and psycopg's parameter limits
 _OPEN = [s.value for s in OPEN_STATES]
@@ -267,9 +266,10 @@ class SqlWorkOrderStore:
         self, filters: OrderFilters | None = None, *, now: datetime | None = None
     ) -> CountList:
         f = filters or OrderFilters()
-        overdue = (WorkOrder.state.in_(_OPEN) & (WorkOrder.deadline_at < _now(now))).label("od")
+        at = _now(now)  # one instant for the overdue filter and the overdue column
+        overdue = (WorkOrder.state.in_(_OPEN) & (WorkOrder.deadline_at < at)).label("od")
         keys = (WorkOrder.board, WorkOrder.state, WorkOrder.district_code, WorkOrder.town_code)
-        q = _filtered(select(*keys, overdue, func.count()), f, now).group_by(*keys, overdue)
+        q = _filtered(select(*keys, overdue, func.count()), f, at).group_by(*keys, overdue)
         with self._read() as s:
             return [
                 OrderCount(board=b, state=st, district_code=d, town_code=t, overdue=bool(od), n=n)

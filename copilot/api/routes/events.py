@@ -8,12 +8,11 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from copilot.api.deps import ApproverDep, ServicesDep, UserDep
-from copilot.api.errors import ApiError, not_found
+from copilot.api.deps import ServicesDep, UserDep
+from copilot.api.errors import not_found
 from copilot.dispositions.approval import Action, DraftEdits
 from copilot.dispositions.inbox import EventIn, InboxOut
 from copilot.users.scope import sees_everything
-from copilot.users.store import Role
 from copilot.work_orders.schemas import OrderChanges, WorkOrderOut
 
 router = APIRouter(prefix="/v1", tags=["events"])
@@ -43,9 +42,7 @@ async def submit_event(
     wait: Annotated[bool, Query(description="Wait for the result (interactive callers).")] = False,
     timeout: Annotated[float, Query(gt=0, le=MAX_WAIT_S)] = 15.0,
 ) -> InboxOut:
-    if user.role is Role.EVALUATOR:
-        raise ApiError(403, "forbidden", "评测账号不能提交事件", "evaluators cannot submit events")
-    stored, new = await run_in_threadpool(services.inbox.enqueue, body, user.name)
+    stored, new = await run_in_threadpool(services.enqueue_for, user, body)
     workers = request.app.state.workers
     if new and workers is not None:
         workers.notify()
@@ -68,7 +65,7 @@ async def get_event(event_id: int, services: ServicesDep, user: UserDep) -> Inbo
 
 def _decide(action: Action):
     async def decide(
-        order: str, body: DecisionIn, services: ServicesDep, user: ApproverDep
+        order: str, body: DecisionIn, services: ServicesDep, user: UserDep
     ) -> WorkOrderOut:
         draft = body.draft.model_dump(exclude_none=True) if body.draft else None
         return await run_in_threadpool(
