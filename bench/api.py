@@ -26,11 +26,11 @@ import uuid
 from pathlib import Path
 
 import httpx
-import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from bench._common import RESULTS_DIR, loadavg, machine_info, percentiles
+from bench._common import RESULTS_DIR, loadavg, machine_info
+from bench._load import closed_loop, latency_stats
 from evals.datasets import DATASETS_DIR, load_jsonl
 
 PG_ADMIN = os.environ.get("COPILOT_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -69,32 +69,6 @@ def _admin_token(env: dict[str, str]) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-def _pcts(ms: list[float]) -> dict[str, float]:
-    return {**percentiles(ms), "p99_ms": round(float(np.percentile(ms, 99)), 2)} if ms else {}
-
-
-async def _load(
-    client: httpx.AsyncClient, make_request, seconds: float, concurrency: int
-) -> tuple[list[float], int]:
-    latencies: list[float] = []
-    errors = 0
-    stop = time.perf_counter() + seconds
-
-    async def worker(w: int) -> None:
-        nonlocal errors
-        i = 0
-        while time.perf_counter() < stop:
-            t0 = time.perf_counter()
-            resp = await make_request(client, w, i)
-            latencies.append((time.perf_counter() - t0) * 1000)
-            if resp.status_code >= 400:
-                errors += 1
-            i += 1
-
-    await asyncio.gather(*(worker(w) for w in range(concurrency)))
-    return latencies, errors
-
-
 async def _run(base: str, token: str, seconds: float, concurrency: int) -> dict:
     headers = {"Authorization": f"Bearer {token}"}
     texts = [c["text"] for c in load_jsonl(DATASETS_DIR / "events_dev.jsonl")]
@@ -117,8 +91,12 @@ async def _run(base: str, token: str, seconds: float, concurrency: int) -> dict:
             ("GET /healthz (baseline)", health, concurrency),
             ("POST /v1/events (ack)", submit, concurrency),
         ):
-            lat, errors = await _load(c, fn, seconds, conc)
-            rows[name] = {**_pcts(lat), "per_s": round(len(lat) / seconds, 1), "errors": errors}
+            lat, errors = await closed_loop(c, fn, seconds, conc)
+            rows[name] = {
+                **latency_stats(lat),
+                "per_s": round(len(lat) / seconds, 1),
+                "errors": errors,
+            }
         submitted = rows["POST /v1/events (ack)"]["per_s"] * seconds
         # Routed events/s: the workers drain the inbox; read its depth from /metrics.
         t0 = time.perf_counter()
@@ -143,9 +121,9 @@ async def _run(base: str, token: str, seconds: float, concurrency: int) -> dict:
             "submitted": int(submitted),
             "left_in_queue": depth,
         }
-        lat, errors = await _load(c, ask, seconds, 4)
+        lat, errors = await closed_loop(c, ask, seconds, 4)
         rows["POST /v1/ask (concurrency 4)"] = {
-            **_pcts(lat),
+            **latency_stats(lat),
             "per_s": round(len(lat) / seconds, 1),
             "errors": errors,
         }

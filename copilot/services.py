@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from copilot.answers.engine import AnswerEngine
     from copilot.answers.models import Answer, AnswerEvent
+    from copilot.catalogue import Catalogue
     from copilot.dispositions.approval import Action
     from copilot.dispositions.checkpoints import Checkpoints
     from copilot.dispositions.inbox import EventIn, EventInbox, InboxOut
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from copilot.indicators.vitals import VitalsView
     from copilot.ingest_jobs import IngestJobs
     from copilot.llm.base import LLMBackend
-    from copilot.users.store import NewUser, UserOut, UserStore
+    from copilot.users.store import Channel, NewUser, UserOut, UserStore
     from copilot.work_orders.board import BoardSummary
     from copilot.work_orders.export import ExportFile, ExportFormat
     from copilot.work_orders.schemas import AuditOut, OrderChanges, OrderCount, WorkOrderOut
@@ -63,6 +64,7 @@ class Services:
     _llm_ready: bool = field(default=False, repr=False)  # False: build from the settings
     _answers: AnswerEngine | None = field(default=None, repr=False)
     _router: EventRouter | None = field(default=None, repr=False)
+    _catalogue: Catalogue | None = field(default=None, repr=False)
     chat_model: Any = field(default=None, repr=False)
     _orders: WorkOrderStore | None = field(default=None, repr=False)
     _dispositions: DispositionService | None = field(default=None, repr=False)
@@ -163,10 +165,24 @@ class Services:
     # -- events ---------------------------------------------------------------------------
 
     @property
+    def catalogue(self) -> Catalogue:
+        """The responsibility catalogue (权责清单): event types, boards, departments, SLAs."""
+        if self._catalogue is None:
+            from copilot.catalogue import Catalogue
+
+            path = self.settings.data_dir / "catalogue" / "event_types.json"
+            self._catalogue = Catalogue.load(path)
+        return self._catalogue
+
+    def event_type_name(self, type_id: str | None) -> str | None:
+        """The Chinese name of a catalogue event type (the id itself if unknown)."""
+        entry = self.catalogue.by_id.get(type_id or "")
+        return entry.name if entry else type_id
+
+    @property
     def router(self) -> EventRouter:
         """Built on first use: it embeds the catalogue's examples (cached after the first run)."""
         if self._router is None:
-            from copilot.catalogue import Catalogue
             from copilot.events.classifier import EventClassifier
             from copilot.events.letters import LetterClassifier
             from copilot.events.message_type import MessageTypeClassifier
@@ -174,7 +190,7 @@ class Services:
             from copilot.gazetteer import Gazetteer
 
             data = self.settings.data_dir
-            catalogue = Catalogue.load(data / "catalogue" / "event_types.json")
+            catalogue = self.catalogue
             dense = [(ch.embedder, w) for ch, w in zip(self.kb.dense, (0.5, 0.3), strict=False)]
             letters_file = data / "models" / "letter_classifier.npz"
             classifier = EventClassifier(
@@ -234,6 +250,10 @@ class Services:
         f = scoped_filters(user, self.hierarchy, filters or OrderFilters())
         return [o for o in self.orders.list(f) if can_see_order(user, o, self.hierarchy)]
 
+    def reported_by(self, user: UserOut, limit: int = 5) -> list[WorkOrderOut]:
+        """The orders the user reported, newest first (the bot's 我的工单)."""
+        return self.orders.list(OrderFilters(created_by=user.name, limit=limit))
+
     def order_for(self, user: UserOut, ref: int | str) -> WorkOrderOut:
         """One order if it lies in the user's jurisdiction; ``OrderNotFound`` otherwise (a
         foreign order's existence is not disclosed)."""
@@ -272,13 +292,16 @@ class Services:
         check_change(user)
         return self.dispose(text, user.name, reporter_grid=reporter_grid)
 
-    def enqueue_for(self, user: UserOut, event: EventIn) -> tuple[InboxOut, bool]:
+    def enqueue_for(
+        self, user: UserOut, event: EventIn, reply_to: dict[str, str] | None = None
+    ) -> tuple[InboxOut, bool]:
         """Store an event in the inbox for the workers, as the signed-in user; ``True`` when
-        it is new (not a retry of an idempotency key)."""
+        it is new (not a retry of an idempotency key). ``reply_to``: where the messaging
+        bot sends the result."""
         from copilot.work_orders.permissions import check_change
 
         check_change(user)
-        return self.inbox.enqueue(event, user.name)
+        return self.inbox.enqueue(event, user.name, reply_to)
 
     def decide_for(
         self,
@@ -399,8 +422,13 @@ class Services:
         """Disable a user and revoke all of its tokens."""
         return self.users.revoke(ref)
 
-    def link_wecom(self, ref: str | int, wecom_user: str) -> UserOut:
-        return self.users.link_wecom(ref, wecom_user)
+    def link_sender(self, ref: str | int, channel: Channel, sender: str) -> UserOut:
+        """Link a messaging-bot sender id (WeCom userid, webhook sender) to a user."""
+        return self.users.link_sender(ref, channel, sender)
+
+    def bot_user(self, channel: Channel, sender: str) -> UserOut | None:
+        """The active user behind a bot sender id (None: unknown or disabled)."""
+        return self.users.by_sender(channel, sender)
 
     def division(self, code: str | None) -> Division | None:
         return self.hierarchy.get(code)
@@ -425,7 +453,13 @@ class Services:
 
     def dispose_queued(self, event: Any) -> dict[str, Any]:
         """Work one inbox event: the disposition, flattened as every face prints it."""
-        return self.dispose(event.text, event.reporter, event.idempotency_key, event.reporter_grid)
+        return self.dispose(
+            event.text,
+            event.reporter,
+            event.idempotency_key,
+            event.reporter_grid,
+            attachments=event.attachments,
+        )
 
     def dispose(
         self,
@@ -433,13 +467,14 @@ class Services:
         reporter: str,
         idempotency_key: str | None = None,
         reporter_grid: str | None = None,
+        attachments: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         """``submit_event``, flattened as every face prints it. Without a key the message is
         its own key (``event_key``): submitting it again returns the same order."""
         from copilot.dispositions.summary import summarise
 
         key = idempotency_key or event_key(text, reporter_grid)
-        done = self.submit_event(text, reporter, key, reporter_grid)
+        done = self.submit_event(text, reporter, key, reporter_grid, attachments)
         return summarise(done).model_dump(mode="json")
 
     @property
@@ -496,14 +531,19 @@ class Services:
         return factory
 
     def submit_event(
-        self, text: str, reporter: str, idempotency_key: str, reporter_grid: str | None = None
+        self,
+        text: str,
+        reporter: str,
+        idempotency_key: str,
+        reporter_grid: str | None = None,
+        attachments: list[dict[str, Any]] | None = None,
     ) -> Disposition:
         """Route → draft → a work order waiting for approval (the same order on a retry).
 
         A message that needs no order (a consultation answered directly, praise, noise)
         gets its route and no order.
         """
-        return self.dispositions.submit(text, reporter, idempotency_key, reporter_grid)
+        return self.dispositions.submit(text, reporter, idempotency_key, reporter_grid, attachments)
 
     def decide(
         self,

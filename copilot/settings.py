@@ -92,6 +92,49 @@ class Settings(BaseSettings):
         " default: the work-order PostgreSQL database, else <orders file>.checkpoints.",
     )
 
+    # -- messaging bot (docs/bot.md) --------------------------------------------------
+    wecom_corp_id: str | None = Field(
+        default=None, description="WeCom corp id (COPILOT_WECOM_CORP_ID); /bot/wecom is off unset."
+    )
+    wecom_token: SecretStr | None = Field(
+        default=None, description="The callback Token of the WeCom application."
+    )
+    wecom_aes_key: SecretStr | None = Field(
+        default=None, description="The callback EncodingAESKey (43 characters)."
+    )
+    wecom_agent_id: int | None = Field(default=None, description="The application's AgentId.")
+    wecom_secret: SecretStr | None = Field(
+        default=None, description="The application's Secret, for the send-message API."
+    )
+    wecom_api_base: str = Field(
+        default="https://qyapi.weixin.qq.com",
+        description="WeCom server API (gettoken, message/send); a proxy or a test server.",
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Shared secret of /bot/webhook (COPILOT_WEBHOOK_SECRET); off unset.",
+    )
+    webhook_signature: Literal["body", "dingtalk"] = Field(
+        default="body",
+        description="body: HMAC-SHA256 over timestamp and body; dingtalk: over timestamp and "
+        "secret, as DingTalk's outgoing robot signs (the body is then not covered).",
+    )
+    webhook_push_url: str | None = Field(
+        default=None,
+        description="Where results that take longer than the reply go when a message names "
+        "no session webhook of an allowed host.",
+    )
+    webhook_push_hosts: list[str] = Field(
+        default=["oapi.dingtalk.com", "api.dingtalk.com"],
+        description="Hosts a message's sessionWebhook may name (results are pushed there).",
+    )
+    bot_message_chars: int = Field(
+        default=2000, ge=100, description="Longer messages are cut to this, with a note."
+    )
+    bot_replay_window_s: int = Field(
+        default=300, ge=10, description="Older (or later) signed timestamps are replays."
+    )
+
     max_file_bytes: int = Field(default=50 * 1024 * 1024, description="Larger files are skipped.")
     max_chunk_chars: int = 500
     second_embedder: Literal["use", "none"] = Field(

@@ -20,6 +20,8 @@ from copilot.llm.llamacpp_backend import LlamaCppBackend
 from copilot.settings import Settings
 from copilot.work_orders.db import normalize_url
 from retrievers.knowledge_base import KnowledgeBase
+from tests.bot_clients import CORP_ID, open_bot
+from tests.recording_server import RecordingServer
 from tests.servers import running_chroma, running_llama_server
 
 REPO = Path(__file__).resolve().parent.parent
@@ -140,3 +142,24 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     with psycopg.connect(base.replace("+psycopg", ""), autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
     return f"{base}?options=-csearch_path%3D{schema}"
+
+
+# -- the messaging bot ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def wecom_api():
+    server = RecordingServer(corp_id=CORP_ID)
+    url = server.start()
+    yield server, url
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def bot(bundled_kb, bundled_settings, tmp_path_factory, wecom_api):
+    """``open_bot`` over a scratch SQLite database, once per module: (client, services,
+    the recording vendor server)."""
+    server, url = wecom_api
+    db = tmp_path_factory.mktemp("bot") / "orders.db"
+    with open_bot(bundled_settings.home, f"sqlite:///{db}", url) as (client, services):
+        yield client, services, server

@@ -64,7 +64,7 @@ def test_names_and_wecom_ids_are_unique(store):
         store.add(NewUser(name="wang", role=Role.ADMIN, jurisdiction="50"))
     with pytest.raises(UserError):
         store.add(NewUser(name="wang2", role=Role.ADMIN, jurisdiction="50", wecom_user="w1"))
-    assert store.by_wecom("w1").name == "wang"
+    assert store.by_sender("wecom", "w1").name == "wang"
 
 
 def test_chinese_role_names_are_understood():

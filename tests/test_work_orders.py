@@ -127,9 +127,10 @@ def test_migrations_up_then_down_leave_no_tables(db_url):
         "users",
         "api_tokens",
         "event_inbox",
+        "bot_pending",
         "alembic_version",
     }
-    assert current_revision(db_url) == "0004_users"
+    assert current_revision(db_url) == "0005_bot"
     engine = make_engine(db_url)
     indexes = {i["name"] for i in sa.inspect(engine).get_indexes("work_orders")}
     engine.dispose()

@@ -1,4 +1,4 @@
-"""The FastAPI app factory: one process serves the API, the officials' UI (/ui) and later the bot.
+"""The FastAPI app factory: one process serves the API, the officials' UI (/ui) and the bot.
 
 The lifespan builds the service layer once, starts the in-process event workers and the
 SLA sweeper, and closes everything on shutdown. Tests pass their own ``Services``.
@@ -17,7 +17,8 @@ from copilot.api import errors
 from copilot.api.metrics import Metrics
 from copilot.api.observe import ObserveMiddleware
 from copilot.api.ratelimit import build_limiter
-from copilot.api.routes import documents, events, knowledge, meta, orders
+from copilot.api.routes import bot, documents, events, knowledge, meta, orders
+from copilot.bot.hub import build_bot
 from copilot.dispositions.inbox import InboxWorkers
 from copilot.services import Services
 from copilot.settings import Settings
@@ -54,13 +55,15 @@ def create_app(
         )
 
         def handle(event):
-            result = svc.dispose_queued(event)
+            result = hub.work(event)
             if result.get("fallbacks"):
                 metrics.fallback("draft")
             return result
 
         pool = InboxWorkers(svc.inbox, handle, threads=workers) if workers else None
         app.state.workers = pool
+        hub = build_bot(svc, notify=pool.notify if pool else None)
+        app.state.bot = hub
         if pool is not None:
             svc.warm_up()
             pool.start()
@@ -76,6 +79,7 @@ def create_app(
                 stop.set()
             if pool is not None:
                 pool.stop()
+            hub.close()
             if owned:
                 svc.close()
 
@@ -104,7 +108,14 @@ def create_app(
         svc: Services = request.app.state.services
         return metrics.render(svc)
 
-    for router in (meta.router, knowledge.router, events.router, orders.router, documents.router):
+    for router in (
+        meta.router,
+        knowledge.router,
+        events.router,
+        orders.router,
+        documents.router,
+        bot.router,
+    ):
         app.include_router(router, responses=errors.ERROR_RESPONSES)
     if ui:
         from ui.app import mount_ui

@@ -81,6 +81,7 @@ def worker(
     import threading
 
     from copilot.api.logs import configure_json_logs
+    from copilot.bot.hub import build_bot
     from copilot.dispositions.inbox import InboxWorkers
     from copilot.services import open_services
 
@@ -90,7 +91,9 @@ def worker(
         out.print(f"[yellow]{escape(warning)}[/yellow]")
     services.ensure_ready()
     services.warm_up()
-    pool = InboxWorkers(services.inbox, services.dispose_queued, threads=threads)
+    # Events from the messaging bot get their result pushed from here too.
+    hub = build_bot(services)
+    pool = InboxWorkers(services.inbox, hub.work, threads=threads)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -101,6 +104,7 @@ def worker(
         stop.wait()
     finally:
         pool.stop()
+        hub.close()
         services.close()
 
 

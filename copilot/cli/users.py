@@ -39,12 +39,19 @@ def add(
     wecom_user: Annotated[
         str | None, typer.Option("--wecom-user", help="Linked WeCom user id.")
     ] = None,
+    webhook_user: Annotated[
+        str | None, typer.Option("--webhook-user", help="Linked webhook sender id.")
+    ] = None,
 ) -> None:
     """Create a user; the API token is printed on the last line, once."""
     with store_services() as services:
         try:
             new = NewUser(
-                name=name, role=parse_role(role), jurisdiction=jurisdiction, wecom_user=wecom_user
+                name=name,
+                role=parse_role(role),
+                jurisdiction=jurisdiction,
+                wecom_user=wecom_user,
+                webhook_user=webhook_user,
             )
             user, token = services.add_user(new)
         except ValidationError as exc:
@@ -72,7 +79,7 @@ def list_users(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
         print(json.dumps([u.model_dump(mode="json") for u in users], ensure_ascii=False))
         return
     table = Table(title="用户 users")
-    for col in ("id", "name", "role", "jurisdiction", "wecom", "active"):
+    for col in ("id", "name", "role", "jurisdiction", "wecom", "webhook", "active"):
         table.add_column(col)
     for u in users:
         table.add_row(
@@ -81,6 +88,7 @@ def list_users(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
             u.role.value,
             u.jurisdiction,
             u.wecom_user or "",
+            u.webhook_user or "",
             str(u.active),
         )
     out.print(table)
@@ -101,13 +109,22 @@ def revoke(ref: Annotated[str, typer.Argument(help="User name or id.")]) -> None
 @users_app.command("link")
 def link(
     ref: Annotated[str, typer.Argument(help="User name or id.")],
-    wecom_user: Annotated[str, typer.Option("--wecom-user", help="WeCom user id.")],
+    wecom_user: Annotated[str | None, typer.Option("--wecom-user", help="WeCom user id.")] = None,
+    webhook_user: Annotated[
+        str | None, typer.Option("--webhook-user", help="Webhook sender id.")
+    ] = None,
 ) -> None:
-    """Link a WeCom user id to a user (the bot maps messages to it)."""
+    """Link a WeCom user id or a webhook sender id to a user (the bot maps messages to it)."""
+    links = [(c, v) for c, v in (("wecom", wecom_user), ("webhook", webhook_user)) if v]
+    if not links:
+        err.print("[red]give --wecom-user or --webhook-user[/red]")
+        raise typer.Exit(2)
     with store_services() as services:
         try:
-            user = services.link_wecom(ref, wecom_user)
+            for channel, sender in links:
+                user = services.link_sender(ref, channel, sender)
         except UserError as exc:
             err.print(f"[red]{escape(str(exc))}[/red]")
             raise typer.Exit(1) from exc
-    out.print(f"{escape(user.name)} ↔ WeCom {escape(wecom_user)}", highlight=False)
+    for channel, sender in links:
+        out.print(f"{escape(user.name)} ↔ {channel} {escape(sender)}", highlight=False)

@@ -77,6 +77,7 @@ class DispositionState(TypedDict, total=False):
     text: str
     reporter: str
     reporter_grid: str | None
+    attachments: list[dict[str, Any]]
     report_text: str
     removed: int
     classification: dict[str, Any]

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
+from copilot.events.attachments import Attachment
 from copilot.users.models import InboxEvent
 from copilot.work_orders.db import write_engine
 
@@ -37,6 +38,9 @@ class EventIn(BaseModel):
     reporter_grid: str | None = Field(default=None, max_length=32, pattern=r"^\d+$")
     idempotency_key: str = Field(
         min_length=1, max_length=128, description="Stable per submission: a retry reuses it."
+    )
+    attachments: list[Attachment] = Field(
+        default_factory=list, max_length=9, description="照片、位置 (references)"
     )
 
 
@@ -64,8 +68,11 @@ class EventInbox:
         self._write = sessionmaker(write_engine(engine), expire_on_commit=False)
         self._postgres = engine.dialect.name == "postgresql"
 
-    def enqueue(self, event: EventIn, reporter: str) -> tuple[InboxOut, bool]:
+    def enqueue(
+        self, event: EventIn, reporter: str, reply_to: dict[str, str] | None = None
+    ) -> tuple[InboxOut, bool]:
         """Store the event (or find the one stored under its key); True when new.
+        ``reply_to``: where the messaging bot sends the result.
 
         One INSERT on the common path: a retry's key collides with the unique index and
         is then looked up.
@@ -78,6 +85,9 @@ class EventInbox:
                     text=event.text,
                     reporter=reporter,
                     reporter_grid=event.reporter_grid,
+                    reply_to=reply_to,
+                    attachments=[a.model_dump(exclude_none=True) for a in event.attachments]
+                    or None,
                     status="queued",
                     attempts=0,
                     created_at=now,

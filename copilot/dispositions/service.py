@@ -106,7 +106,12 @@ class DispositionService:
     # -- use cases ----------------------------------------------------------------------
 
     def submit(
-        self, text: str, reporter: str, idempotency_key: str, reporter_grid: str | None = None
+        self,
+        text: str,
+        reporter: str,
+        idempotency_key: str,
+        reporter_grid: str | None = None,
+        attachments: list[dict[str, Any]] | None = None,
     ) -> Disposition:
         """Route → draft → an order waiting for approval; a retry returns the first result."""
         thread_id = thread_for(idempotency_key)
@@ -126,6 +131,7 @@ class DispositionService:
                     "text": text,
                     "reporter": reporter,
                     "reporter_grid": reporter_grid,
+                    "attachments": list(attachments or []),
                     "fallbacks": [],
                     "steps": [],
                 }
@@ -259,6 +265,8 @@ class DispositionService:
             similar=[s["order_no"] for s in state.get("similar", [])],
             fallbacks=list(state.get("fallbacks", [])),
         )
+        if state.get("attachments"):
+            new.details["attachments"] = state["attachments"]
         order = self.orders.create(new, actor=state["reporter"])
         self.vectors.add(order.id, self._embed(state["report_text"]), order.district_code)
         return order

@@ -18,13 +18,16 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     # The division the user answers for: every query is scoped to its subtree.
     jurisdiction: Mapped[str] = mapped_column(String(24))
+    # The sender ids the messaging bot knows the user by (WeCom userid, webhook sender).
     wecom_user: Mapped[str | None] = mapped_column(String(64))
+    webhook_user: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         UniqueConstraint("name", name="uq_users_name"),
         UniqueConstraint("wecom_user", name="uq_users_wecom_user"),
+        UniqueConstraint("webhook_user", name="uq_users_webhook_user"),
     )
 
 
@@ -62,10 +65,33 @@ class InboxEvent(Base):
     attempts: Mapped[int] = mapped_column(Integer)
     result: Mapped[dict | None] = mapped_column(JsonType, nullable=True)
     error: Mapped[str | None] = mapped_column(Text)
+    # Where the result goes when the event came from the messaging bot ({channel, to}).
+    reply_to: Mapped[dict | None] = mapped_column(JsonType, nullable=True)
+    # Photos and locations sent with the report (references, never the bytes).
+    attachments: Mapped[list | None] = mapped_column(JsonType, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         UniqueConstraint("idempotency_key", name="uq_event_inbox_key"),
         Index("ix_event_inbox_status", "status", "id"),
+    )
+
+
+class BotPending(Base):
+    """A photo or location a sender sent before describing the event: attached to that
+    sender's next report."""
+
+    __tablename__ = "bot_pending"
+
+    id: Mapped[int] = mapped_column(IdType, Identity(), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    sender: Mapped[str] = mapped_column(String(64))
+    msg_key: Mapped[str] = mapped_column(String(128))  # a retried photo is held once
+    attachment: Mapped[dict] = mapped_column(JsonType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("msg_key", name="uq_bot_pending_key"),
+        Index("ix_bot_pending_sender", "channel", "sender", "id"),
     )

@@ -55,8 +55,9 @@ def scoped_filters(user: UserOut, hierarchy: Hierarchy, asked: OrderFilters) -> 
 
 
 def can_see_order(user: UserOut, order: Any, hierarchy: Hierarchy) -> bool:
-    """Whether ``order`` (anything with the four division codes) lies in the jurisdiction."""
-    if sees_everything(user):
+    """Whether ``order`` (anything with the four division codes) lies in the jurisdiction,
+    or the user reported it (a grid member follows a report routed elsewhere)."""
+    if sees_everything(user) or getattr(order, "created_by", None) == user.name:
         return True
     codes = [order.grid_code, order.village_code, order.town_code, order.district_code]
     return any(c and hierarchy.is_within(c, user.jurisdiction) for c in codes)

@@ -7,6 +7,7 @@ import secrets
 import time
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine, select
@@ -19,6 +20,9 @@ from copilot.vocabulary import Tier, levels_of
 from copilot.work_orders.db import write_engine
 
 TOKEN_PREFIX = "cq_"
+# The messaging channels a user can be reached on, and the column holding its sender id.
+Channel = Literal["wecom", "webhook"]
+_SENDER_COLUMNS = {"wecom": User.wecom_user, "webhook": User.webhook_user}
 AUTH_CACHE_S = 10.0
 AUTH_CACHE_SIZE = 10_000
 
@@ -70,6 +74,7 @@ class UserOut(BaseModel):
     role: Role
     jurisdiction: str
     wecom_user: str | None = None
+    webhook_user: str | None = None
     active: bool
     created_at: datetime
 
@@ -81,6 +86,7 @@ class NewUser(BaseModel):
     role: Role
     jurisdiction: str = Field(min_length=2, max_length=24, pattern=r"^\d+$")
     wecom_user: str | None = Field(default=None, min_length=1, max_length=64)
+    webhook_user: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class UserError(ValueError):
@@ -109,7 +115,8 @@ class UserStore:
         self.hierarchy = hierarchy
         self._read = sessionmaker(engine, expire_on_commit=False)
         self._write = sessionmaker(write_engine(engine), expire_on_commit=False)
-        self._auth_cache: dict[str, tuple[UserOut | None, float]] = {}
+        # (kind, …) → (user, expiry): bearer tokens by hash, bot senders by channel and id.
+        self._auth_cache: dict[tuple, tuple[UserOut | None, float]] = {}
 
     def add(self, new: NewUser) -> tuple[UserOut, str]:
         """Create a user and its first token; the token is returned once, never stored."""
@@ -122,15 +129,19 @@ class UserStore:
                     role=new.role.value,
                     jurisdiction=new.jurisdiction,
                     wecom_user=new.wecom_user,
+                    webhook_user=new.webhook_user,
                     active=True,
                     created_at=now,
                 )
                 s.add(user)
                 s.flush()
                 token = self._issue(s, user.id, now)
+                self._auth_cache.clear()  # its sender ids may have been refused a moment ago
                 return UserOut.model_validate(user), token
         except IntegrityError as exc:
-            raise UserError(f"a user named {new.name!r} (or that WeCom id) exists") from exc
+            raise UserError(
+                f"a user named {new.name!r} (or with that WeCom or webhook id) exists"
+            ) from exc
 
     def new_token(self, ref: str | int) -> str:
         """Another token for an existing user (rotation); earlier ones stay valid."""
@@ -146,19 +157,27 @@ class UserStore:
         with self._read() as s:
             return UserOut.model_validate(self._find(s, ref))
 
-    def by_wecom(self, wecom_user: str) -> UserOut | None:
+    def by_sender(self, channel: Channel, sender: str) -> UserOut | None:
+        """The active user a messaging-bot sender id is linked to, or None (remembered for
+        ``AUTH_CACHE_S`` like tokens: one read less on every message's acknowledgement)."""
+        return self._cached(("sender", channel, sender), lambda: self._by_sender(channel, sender))
+
+    def _by_sender(self, channel: Channel, sender: str) -> UserOut | None:
+        column = _SENDER_COLUMNS[channel]
         with self._read() as s:
-            user = s.scalar(select(User).where(User.wecom_user == wecom_user, User.active))
+            user = s.scalar(select(User).where(column == sender, User.active))
             return UserOut.model_validate(user) if user else None
 
-    def link_wecom(self, ref: str | int, wecom_user: str) -> UserOut:
+    def link_sender(self, ref: str | int, channel: Channel, sender: str) -> UserOut:
+        """Link a messaging-bot sender id (WeCom userid, webhook sender) to a user."""
         try:
             with self._write.begin() as s:
                 user = self._find(s, ref)
-                user.wecom_user = wecom_user
+                setattr(user, _SENDER_COLUMNS[channel].key, sender)
+                self._auth_cache.clear()  # a sender refused a moment ago is known now
                 return UserOut.model_validate(user)
         except IntegrityError as exc:
-            raise UserError(f"WeCom id {wecom_user!r} is linked to another user") from exc
+            raise UserError(f"{channel} id {sender!r} is linked to another user") from exc
 
     def revoke(self, ref: str | int) -> UserOut:
         """Disable the user and revoke every token it has."""
@@ -181,11 +200,14 @@ class UserStore:
         if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
             return None
         key = hash_token(token)
+        return self._cached(("token", key), lambda: self._authenticate(key))
+
+    def _cached(self, key: tuple, load) -> UserOut | None:
         now = time.monotonic()
         hit = self._auth_cache.get(key)
         if hit is not None and hit[1] > now:
             return hit[0]
-        user = self._authenticate(key)
+        user = load()
         if len(self._auth_cache) > AUTH_CACHE_SIZE:
             self._auth_cache.clear()
         self._auth_cache[key] = (user, now + AUTH_CACHE_S)

@@ -120,6 +120,7 @@ class OrderFilters(_Input):
     grid_code: str | None = None
     board: Board | None = None
     event_type: str | None = None
+    created_by: str | None = Field(default=None, description="The reporter's user name.")
     states: list[State] | None = None
     overdue: bool = Field(default=False, description="Open and past the deadline.")
     order: Literal["newest", "deadline"] = "newest"

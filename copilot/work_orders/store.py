@@ -404,6 +404,7 @@ def _filtered(q: Any, f: OrderFilters, now: datetime | None) -> Any:
         (WorkOrder.grid_code, f.grid_code),
         (WorkOrder.board, f.board),
         (WorkOrder.event_type, f.event_type),
+        (WorkOrder.created_by, f.created_by),
     ):
         if value is not None:
             q = q.where(column == value)
