@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import httpx
 import numpy as np
+from rich.table import Table
 
 from bench._common import percentiles
 
@@ -41,3 +45,49 @@ async def closed_loop(
 
     await asyncio.gather(*(sender(w) for w in range(concurrency)))
     return latencies, errors
+
+
+def load_row(latencies: list[float], errors: int, seconds: float) -> dict:
+    """One table row of a closed-loop run: latency figures, throughput, errors."""
+    return {
+        **latency_stats(latencies),
+        "per_s": round(len(latencies) / seconds, 1),
+        "errors": errors,
+    }
+
+
+def serve(env: dict[str, str], port: int, *options: str) -> subprocess.Popen:
+    """``copilot serve`` on 127.0.0.1:``port`` in its own process; returns once it is ready."""
+    copilot = str(Path(sys.executable).parent / "copilot")
+    proc = subprocess.Popen(
+        [copilot, "serve", "--port", str(port), *options],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError("copilot serve exited before it was ready")
+        time.sleep(0.5)
+    return proc
+
+
+def rows_table(title: str, rows: dict[str, dict], note: Callable[[dict], str]) -> Table:
+    """Rows of ``load_row`` figures (and ``note`` for rows that are not latencies)."""
+    table = Table(title=title)
+    for col in ("row", "per s", "p50 ms", "p95 ms", "p99 ms", "errors / note"):
+        table.add_column(col)
+    for name, r in rows.items():
+        table.add_row(
+            name,
+            str(r.get("per_s")),
+            *(str(r.get(k, "")) for k in ("p50_ms", "p95_ms", "p99_ms")),
+            str(r["errors"]) if "errors" in r else note(r),
+        )
+    return table

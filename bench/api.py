@@ -27,10 +27,9 @@ from pathlib import Path
 
 import httpx
 from rich.console import Console
-from rich.table import Table
 
 from bench._common import RESULTS_DIR, loadavg, machine_info
-from bench._load import closed_loop, latency_stats
+from bench._load import closed_loop, load_row, rows_table, serve
 from evals.datasets import DATASETS_DIR, load_jsonl
 
 PG_ADMIN = os.environ.get("COPILOT_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -92,11 +91,7 @@ async def _run(base: str, token: str, seconds: float, concurrency: int) -> dict:
             ("POST /v1/events (ack)", submit, concurrency),
         ):
             lat, errors = await closed_loop(c, fn, seconds, conc)
-            rows[name] = {
-                **latency_stats(lat),
-                "per_s": round(len(lat) / seconds, 1),
-                "errors": errors,
-            }
+            rows[name] = load_row(lat, errors, seconds)
         submitted = rows["POST /v1/events (ack)"]["per_s"] * seconds
         # Routed events/s: the workers drain the inbox; read its depth from /metrics.
         t0 = time.perf_counter()
@@ -122,11 +117,7 @@ async def _run(base: str, token: str, seconds: float, concurrency: int) -> dict:
             "left_in_queue": depth,
         }
         lat, errors = await closed_loop(c, ask, seconds, 4)
-        rows["POST /v1/ask (concurrency 4)"] = {
-            **latency_stats(lat),
-            "per_s": round(len(lat) / seconds, 1),
-            "errors": errors,
-        }
+        rows["POST /v1/ask (concurrency 4)"] = load_row(lat, errors, seconds)
     return rows
 
 
@@ -163,13 +154,11 @@ def main() -> None:
     try:
         token = _admin_token(env)
         copilot = str(Path(sys.executable).parent / "copilot")
-        server = subprocess.Popen(
-            [copilot, "serve", "--port", str(args.port)]
-            + ["--event-workers", str(args.in_process_workers)]
-            + ["--processes", str(args.server_processes)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+        server = serve(
+            env,
+            args.port,
+            *("--event-workers", str(args.in_process_workers)),
+            *("--processes", str(args.server_processes)),
         )
         workers = [
             subprocess.Popen(
@@ -181,13 +170,6 @@ def main() -> None:
             for _ in range(args.worker_processes)
         ]
         base = f"http://127.0.0.1:{args.port}"
-        for _ in range(600):
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
         load_before = loadavg()
         rows = asyncio.run(_run(base, token, args.seconds, args.concurrency))
         load_after = loadavg()
@@ -197,21 +179,11 @@ def main() -> None:
             proc.wait(30)
         if pg_name:
             _drop_pg(pg_name)
-    table = Table(
-        title=f"API on 127.0.0.1, {args.seconds:g} s per row, concurrency {args.concurrency}"
+    table = rows_table(
+        f"API on 127.0.0.1, {args.seconds:g} s per row, concurrency {args.concurrency}",
+        rows,
+        lambda r: f"{r.get('left_in_queue')} left of {r.get('submitted')}",
     )
-    for col in ("row", "per s", "p50 ms", "p95 ms", "p99 ms", "errors / note"):
-        table.add_column(col)
-    for name, r in rows.items():
-        note = str(r.get("errors", f"{r.get('left_in_queue')} left of {r.get('submitted')}"))
-        table.add_row(
-            name,
-            str(r.get("per_s")),
-            str(r.get("p50_ms", "")),
-            str(r.get("p95_ms", "")),
-            str(r.get("p99_ms", "")),
-            note,
-        )
     console = Console()
     console.print(table)
     ack = rows["POST /v1/events (ack)"]

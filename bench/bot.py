@@ -29,10 +29,9 @@ from pathlib import Path
 
 import httpx
 from rich.console import Console
-from rich.table import Table
 
 from bench._common import RESULTS_DIR, loadavg, machine_info
-from bench._load import closed_loop, latency_stats
+from bench._load import closed_loop, load_row, rows_table, serve
 from copilot.bot.wecom_crypto import WeComCrypto
 from evals.datasets import DATASETS_DIR, load_jsonl
 from tests.recording_server import RecordingServer
@@ -74,7 +73,9 @@ def _callback(crypto: WeComCrypto, sender: str, text: str) -> tuple[dict[str, st
     return query, body.encode()
 
 
-async def _run(base: str, aes_key: str, seconds: float, senders: int, sink: RecordingServer):
+async def _run(
+    base: str, aes_key: str, seconds: float, senders: int, sink: RecordingServer, drain: bool
+):
     crypto = WeComCrypto(TOKEN, aes_key, CORP_ID)
     texts = [c["text"] for c in load_jsonl(DATASETS_DIR / "events_dev.jsonl")]
     rows: dict[str, dict] = {}
@@ -98,11 +99,9 @@ async def _run(base: str, aes_key: str, seconds: float, senders: int, sink: Reco
             ("POST /bot/wecom report (ack, queued)", report),
         ):
             lat, errors = await closed_loop(c, fn, seconds, senders)
-            rows[name] = {
-                **latency_stats(lat),
-                "per_s": round(len(lat) / seconds, 1),
-                "errors": errors,
-            }
+            rows[name] = load_row(lat, errors, seconds)
+    if not drain:  # no workers: nothing will be pushed
+        return rows
     reports = rows["POST /bot/wecom report (ack, queued)"]
     submitted = int(reports["per_s"] * seconds)
     t0 = time.perf_counter()
@@ -124,6 +123,7 @@ def main() -> None:
     ap.add_argument("--port", type=int, default=8766)
     ap.add_argument("--home", type=Path, default=Path(".copilot/bench"))
     ap.add_argument("--database-url", default=None, help="default: a scratch SQLite file")
+    ap.add_argument("--event-workers", type=int, default=2, help="in the server process")
     args = ap.parse_args()
     sink = RecordingServer(corp_id=CORP_ID, secret=SECRET)
     api_base = sink.start()
@@ -144,23 +144,12 @@ def main() -> None:
     server = None
     try:
         _add_users(env, args.senders)
-        copilot = str(Path(sys.executable).parent / "copilot")
-        server = subprocess.Popen(
-            [copilot, "serve", "--port", str(args.port), "--event-workers", "2"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        server = serve(env, args.port, "--event-workers", str(args.event_workers))
         base = f"http://127.0.0.1:{args.port}"
-        for _ in range(600):
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
         load_before = loadavg()
-        rows = asyncio.run(_run(base, aes_key, args.seconds, args.senders, sink))
+        rows = asyncio.run(
+            _run(base, aes_key, args.seconds, args.senders, sink, args.event_workers > 0)
+        )
         load_after = loadavg()
     finally:
         if server is not None:
@@ -168,19 +157,11 @@ def main() -> None:
             server.wait(30)
         sink.stop()
         scratch.cleanup()
-    table = Table(
-        title=f"WeCom bot on 127.0.0.1, {args.seconds:g} s per row, {args.senders} senders"
+    table = rows_table(
+        f"WeCom bot on 127.0.0.1, {args.seconds:g} s per row, {args.senders} senders",
+        rows,
+        lambda r: f"{r.get('pushed')} of {r.get('submitted')}",
     )
-    for col in ("row", "per s", "p50 ms", "p95 ms", "p99 ms", "errors / note"):
-        table.add_column(col)
-    for name, r in rows.items():
-        note = str(r.get("errors", f"{r.get('pushed')} of {r.get('submitted')}"))
-        table.add_row(
-            name,
-            str(r.get("per_s")),
-            *(str(r.get(k, "")) for k in ("p50_ms", "p95_ms", "p99_ms")),
-            note,
-        )
     console = Console()
     console.print(table)
     acks = rows["POST /bot/wecom report (ack, queued)"]

@@ -113,6 +113,26 @@ def test_users_add_prints_the_token_on_its_last_line(monkeypatch, tmp_path):
     assert runner.invoke(app, ["users", "revoke", "nobody"]).exit_code == 1
 
 
+def test_users_link_maps_bot_sender_ids_and_refuses_one_taken(monkeypatch, tmp_path):
+    from copilot.cli import app
+
+    monkeypatch.setenv("COPILOT_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("COPILOT_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    runner = CliRunner()
+    add = ["users", "add", "--role", "镇街", "--jurisdiction", LIANGLU]
+    assert runner.invoke(app, [*add, "--name", "a", "--wecom-user", "wa"]).exit_code == 0
+    assert runner.invoke(app, [*add, "--name", "b"]).exit_code == 0
+    linked = runner.invoke(
+        app, ["users", "link", "b", "--wecom-user", "wb", "--webhook-user", "hb"]
+    )
+    assert linked.exit_code == 0 and "wecom wb" in linked.output and "webhook hb" in linked.output
+    taken = runner.invoke(app, ["users", "link", "b", "--wecom-user", "wa"])
+    assert taken.exit_code == 1 and "linked to another user" in taken.output
+    assert runner.invoke(app, ["users", "link", "b"]).exit_code == 2
+    listed = runner.invoke(app, ["users", "list", "--json"]).stdout
+    assert '"webhook_user": "hb"' in listed and '"wecom_user": "wb"' in listed
+
+
 def test_the_first_admin_is_created_once_on_a_store_without_users(make_settings):
     from copilot.services import build_services
 

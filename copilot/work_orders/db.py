@@ -7,6 +7,7 @@ migrations run the same from any working directory and no ``alembic.ini`` is nee
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -80,10 +81,31 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA synchronous = NORMAL")
         cur.close()
 
+    # Writers of this process queue here for SQLite's one write lock: a thread waiting in
+    # SQLite's busy handler sleeps with a growing backoff (up to 100 ms a try) and may keep
+    # losing to others, which put seconds into the tail of 20 concurrent writes; a lock wakes
+    # the next writer as soon as the last commits. Other processes still meet the busy timeout.
+    writers = threading.RLock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        if mode != "IMMEDIATE":
+            conn.exec_driver_sql(f"BEGIN {mode}")
+            return
+        writers.acquire()
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            writers.release()
+            raise
+        conn.info["holds_writer_lock"] = True
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(conn: Any) -> None:
+        if conn.info.pop("holds_writer_lock", False):
+            writers.release()
 
     return engine
 
