@@ -1,27 +1,9 @@
-"""Answer metrics: gold substring or gold article, refusal precision/recall, indicator exactness,
-and the verbatim check of every quote against the article it cites."""
+"""Per-answer judgements the answer suite (``evals/suites/answers.py``) sums up: gold span or
+gold article, the first citation, indicator exactness."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-
-from pydantic import BaseModel
-
-from copilot.answers.models import Answer, quote_is_verbatim
-
-
-class AnswerScores(BaseModel):
-    answerable: int
-    answer_correct: float
-    first_citation_correct: float
-    unanswerable: int
-    refusal_precision: float
-    refusal_recall: float
-    indicator: int
-    indicator_exact: float
-    quotes: int
-    quotes_verbatim: float
-    failures: list[dict] = []
+from copilot.answers.models import Answer
 
 
 def _fmt_values(v: float) -> list[str]:
@@ -59,83 +41,3 @@ def indicator_is_exact(case: dict, a: Answer) -> bool:
     if case.get("kind") == "compare" and f"{case['gold_region']}更" not in a.answer:
         return False  # both regions are named; the verdict must pick the right one
     return any(s in a.answer for s in _fmt_values(float(case["gold_value"])))
-
-
-def score_answers(
-    answerable: Sequence[dict],
-    unanswerable: Sequence[dict],
-    indicators: Sequence[dict],
-    ask: Callable[[str], Answer],
-    chunk_text: Callable[[str], str | None],
-) -> AnswerScores:
-    failures: list[dict] = []
-    quotes = verbatim = 0
-
-    def run(case: dict) -> Answer:
-        nonlocal quotes, verbatim
-        a = ask(case["question"])
-        for c in a.citations:
-            if c.chunk_id.startswith("indicator:"):
-                continue
-            quotes += 1
-            text = chunk_text(c.chunk_id)
-            verbatim += bool(text and quote_is_verbatim(c.quote, text))
-        return a
-
-    correct = refused_ok = first_ok = 0
-    false_refusals = 0
-    for case in answerable:
-        a = run(case)
-        ok = answer_is_correct(case, a)
-        correct += ok
-        first_ok += first_citation_is_gold(case, a)
-        false_refusals += a.refused
-        if not ok:
-            failures.append(
-                {
-                    "id": case["id"],
-                    "question": case["question"],
-                    "expected": f"{case['doc_title']} {case['article']} / {case.get('gold')}",
-                    "got": a.answer[:160],
-                }
-            )
-    for case in unanswerable:
-        a = run(case)
-        refused_ok += a.refused
-        if not a.refused:
-            failures.append(
-                {
-                    "id": case["id"],
-                    "question": case["question"],
-                    "expected": "refusal",
-                    "got": a.answer[:160],
-                }
-            )
-    exact = 0
-    for case in indicators:
-        a = run(case)
-        ok = indicator_is_exact(case, a)
-        exact += ok
-        if not ok:
-            failures.append(
-                {
-                    "id": case["id"],
-                    "question": case["question"],
-                    "expected": f"{case.get('gold_region')} {case['gold_value']}",
-                    "got": a.answer[:160],
-                }
-            )
-    refused_total = refused_ok + false_refusals
-    return AnswerScores(
-        answerable=len(answerable),
-        answer_correct=round(correct / max(len(answerable), 1), 4),
-        first_citation_correct=round(first_ok / max(len(answerable), 1), 4),
-        unanswerable=len(unanswerable),
-        refusal_precision=round(refused_ok / refused_total, 4) if refused_total else 1.0,
-        refusal_recall=round(refused_ok / max(len(unanswerable), 1), 4),
-        indicator=len(indicators),
-        indicator_exact=round(exact / max(len(indicators), 1), 4),
-        quotes=quotes,
-        quotes_verbatim=round(verbatim / quotes, 4) if quotes else 1.0,
-        failures=failures,
-    )

@@ -1,4 +1,4 @@
-"""Disposition rubric: ``python -m evals.dispositions [--dataset FILE]``.
+"""Disposition rubric (``copilot eval disposition [--dataset FILE]``).
 
 Each event is submitted as a grid worker would (route → draft → pending order) and the
 result is scored on: every draft section present; every cited quote verbatim in its
@@ -10,15 +10,9 @@ the rubric when every criterion holds.
 
 from __future__ import annotations
 
-import argparse
-import tempfile
-from pathlib import Path
-
 from copilot.answers.models import quote_is_verbatim
 from copilot.dispositions.draft import Draft, tier_steps
-from copilot.services import Services, build_services
-from copilot.settings import Settings
-from evals.datasets import DATASETS_DIR, load_jsonl, print_report
+from copilot.services import Services
 
 CRITERIA = (
     "sections",
@@ -83,39 +77,3 @@ def score_case(services: Services, case: dict) -> dict:
         "got": f"{order.event_type} {order.tier} {order.department} {sorted(cited)}",
         "expected": f"{case['event_type']} {case['tier']} {case['department']} {sorted(expected)}",
     }
-
-
-def evaluate(services: Services, cases: list[dict]) -> dict:
-    results = [score_case(services, c) for c in cases]
-    n = len(results) or 1
-    rates = {k: round(sum(r["checks"][k] for r in results) / n, 4) for k in CRITERIA}
-    passed = [r for r in results if all(r["checks"].values())]
-    return {
-        "n": len(results),
-        "rubric_pass": round(len(passed) / n, 4),
-        "criteria": rates,
-        "exact_basis": round(sum(r.get("exact_basis", False) for r in results) / n, 4),
-        "failures": [r for r in results if not all(r["checks"].values())],
-    }
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--home", type=Path, default=Path(".copilot/evals"))
-    parser.add_argument("--dataset", type=Path, default=DATASETS_DIR / "dispositions_dev.jsonl")
-    parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args()
-    from copilot.knowledge import ensure_bundled_index
-
-    with tempfile.TemporaryDirectory() as tmp:
-        # Orders go to a scratch database: an evaluation never touches real work orders.
-        settings = Settings(home=args.home, database_url=f"sqlite:///{tmp}/eval.db")
-        services = build_services(settings, with_llm=False)
-        ensure_bundled_index(services.kb, settings)
-        report = evaluate(services, load_jsonl(args.dataset))
-        services.close()
-    print_report(report, args.out)
-
-
-if __name__ == "__main__":
-    main()

@@ -7,8 +7,7 @@ import pytest
 from copilot.answers.engine import AnswerEngine
 from copilot.answers.models import LLMAnswer, LLMCitation, quote_is_verbatim
 from copilot.services import build_services
-from evals.answer_metrics import score_answers
-from evals.datasets import DATASETS_DIR, load_jsonl
+from evals.suites import run_suite
 from tools.indicator import QueryIndicatorInput, query_indicator, tool_spec
 
 
@@ -137,21 +136,9 @@ def test_model_citations_outside_the_evidence_are_removed(services):
 @pytest.mark.slow
 def test_dev_sets_meet_the_answer_refusal_and_indicator_floors(services):
     """Regression floors at the measured development figures (docs/answers.md), not targets."""
-    answerable = (
-        load_jsonl(DATASETS_DIR / "answer_dev.jsonl")
-        + [dict(r, gold=None) for r in load_jsonl(DATASETS_DIR / "retrieval_dev.jsonl")]
-        + load_jsonl(DATASETS_DIR / "policy_dev2.jsonl")
-    )
-    scores = score_answers(
-        answerable,
-        load_jsonl(DATASETS_DIR / "unanswerable_dev.jsonl")
-        + load_jsonl(DATASETS_DIR / "unanswerable_nearmiss_dev.jsonl"),
-        load_jsonl(DATASETS_DIR / "indicator_dev.jsonl"),
-        services.answers.ask,
-        services.kb.source_text,
-    )
-    assert scores.answer_correct >= 0.90, scores.failures
-    assert scores.first_citation_correct >= 0.78
-    assert scores.refusal_precision >= 0.85 and scores.refusal_recall >= 0.6
-    assert scores.indicator_exact >= 0.95
-    assert scores.quotes_verbatim == 1.0
+    m = run_suite(services, "answer").metrics  # the bundled development sets
+    assert m["answer_correct"] >= 0.90, m
+    assert m["first_citation_correct"] >= 0.78
+    assert m["refusal_precision"] >= 0.85 and m["refusal_recall"] >= 0.6
+    assert m["indicator_exact"] >= 0.95
+    assert m["quotes_verbatim"] == 1.0

@@ -67,11 +67,9 @@ def test_a_consultation_is_answered_not_ordered(services):
 @pytest.mark.slow
 def test_disposition_rubric_floor_on_the_development_events(services):
     """Regression floor at the measured figure (0.797 at its first run), not the 0.90 target."""
-    from evals.datasets import DATASETS_DIR, load_jsonl
-    from evals.dispositions import evaluate
+    from evals.suites import run_suite
 
-    report = evaluate(services, load_jsonl(DATASETS_DIR / "dispositions_dev.jsonl"))
-    assert report["criteria"]["sections"] == 1.0
-    assert report["criteria"]["citations_valid"] == 1.0
-    assert report["criteria"]["pending_approval"] == 1.0
-    assert report["rubric_pass"] >= 0.75, report["failures"]
+    result = run_suite(services, "disposition")
+    m = result.metrics
+    assert m["sections"] == m["citations_valid"] == m["pending_approval"] == 1.0, m
+    assert m["rubric_pass"] >= 0.75, [f.got for f in result.failures]

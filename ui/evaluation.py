@@ -14,7 +14,7 @@ from ui.context import UiContext, friendly
 def build(ctx: UiContext) -> None:
     with gr.Row():
         suite = gr.Dropdown(
-            [(f"{name}：{desc}", name) for name, desc in SUITES.items()],
+            [(f"{name}：{suite.title_zh}", name) for name, suite in SUITES.items()],
             value="routing",
             label="评测集",
             scale=4,
@@ -36,14 +36,14 @@ def build(ctx: UiContext) -> None:
         rows = [[k, v] for k, v in report.metrics.items()]
         fails = [
             [
-                f.get("id", ""),
-                f.get("text") or f.get("question", ""),
-                json.dumps(f.get("wrong") or f.get("expected", ""), ensure_ascii=False),
+                f.id,
+                f.input,
+                json.dumps({"期望": f.expected, "实际": f.got}, ensure_ascii=False),
             ]
             for f in report.failures
         ]
         return (
-            f"<p>{report.dataset}：{report.n} 条，用时 {report.seconds:.1f} 秒，"
+            f"<p>{report.dataset}（{report.config}）：{report.n} 条，用时 {report.seconds:.1f} 秒，"
             f"未通过 {len(report.failures)} 条</p>",
             pd.DataFrame(rows, columns=["指标", "数值"]),
             pd.DataFrame(fails, columns=["编号", "输入", "期望 / 实际"]),

@@ -40,6 +40,11 @@ _LAZY_APPS = {
         "users_app",
         "用户 users: add (prints a token once), list, revoke, link a WeCom id.",
     ),
+    "eval": (
+        "copilot.cli.evals",
+        "eval_app",
+        "评测 eval: retrieval | answer | routing | disposition | all — reports and gates.",
+    ),
 }
 
 
@@ -53,7 +58,8 @@ class _LazyApp(click.Command):
     def load(self) -> click.Command:
         module, attr = self._target
         sub_app = getattr(importlib.import_module(module), attr)
-        return typer.main.get_group(sub_app)
+        # A one-command app is that command (``copilot eval SUITE``), else a group.
+        return typer.main.get_command(sub_app)
 
     def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[override]
         return self.load().make_context(info_name, args, parent=parent, **extra)
