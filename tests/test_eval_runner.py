@@ -210,3 +210,59 @@ def test_the_command_line_refuses_what_it_cannot_run(bundled_settings, tmp_path)
     broken.write_text('{"id": "1", "text": "ok"}\n{not json\n', encoding="utf-8")
     bad = _copilot_eval(bundled_settings.home, "routing", "--dataset", str(broken))
     assert bad.returncode == 2 and "broken.jsonl:2" in bad.stderr
+
+
+def test_backends_run_side_by_side_and_an_llm_judges_faithfulness(
+    bundled_kb, bundled_settings, tmp_path
+):
+    from types import SimpleNamespace
+
+    from copilot.answers.models import Answer, Citation
+    from copilot.llm.openai_backend import OpenAIBackend
+    from evals.suites.answers import _faithfulness
+    from tests.contracts.fake_openai import fake_openai_endpoint
+
+    cases = tmp_path / "q.jsonl"
+    cases.write_text(
+        json.dumps(
+            {
+                "id": "q1",
+                "question": "物业管理条例规定业主大会怎么召开？",
+                "doc_title": "物业管理条例",
+                "article": "第十四条",
+            },
+            ensure_ascii=False,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    with fake_openai_endpoint() as url:
+        settings = bundled_settings.model_copy(update={"llm_base_url": url, "llm_model": "fake"})
+        report = run_eval(
+            EvalRequest(suites=["answer"], datasets=[cases], backends=["none", "openai"]),
+            settings,
+        )
+        assert [s.config for s in report.suites] == ["none", "openai"]
+        # The judge: an OpenAI-compatible model asked for {"supported", "unsupported"}.
+        judge = SimpleNamespace(
+            llm=OpenAIBackend(url, "k", "fake"),
+            source_text=lambda chunk_id: "业主大会会议应当于会议召开15日以前通知全体业主。",
+        )
+        answer = Answer(
+            question="q",
+            answer="应提前15日通知全体业主。",
+            refused=False,
+            citations=[
+                Citation(
+                    doc_title="物业管理条例",
+                    article="第十四条",
+                    quote="会议召开15日以前通知",
+                    chunk_id="c1",
+                )
+            ],
+            trace_id="t",
+        )
+        assert _faithfulness(judge, "q", answer) == {"faithfulness_judge": 1.0}
+    judge.llm = None  # no model: the proxy, from the cited text
+    proxy = _faithfulness(judge, "q", answer)["faithfulness_lexical"]
+    assert 0.5 < proxy <= 1.0
