@@ -49,10 +49,10 @@ def load_label_map(path: Path) -> dict[str, list[str]]:
     return mapping
 
 
-def load_csv_cases(path: Path, source: CsvSource) -> list[dict[str, Any]]:
-    """Routing cases from the CSV: ``text``, the external ``label`` and its ``departments``.
-    Rows whose label the mapping does not know are kept out (and counted in the error if
-    none is left)."""
+def load_csv_cases(path: Path, source: CsvSource) -> tuple[list[dict[str, Any]], int]:
+    """Routing cases from the CSV (``text``, the external ``label`` and its
+    ``departments``), and how many rows were left out because the mapping does not know
+    their label."""
     mapping = load_label_map(source.label_map)
     with path.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh)
@@ -81,7 +81,7 @@ def load_csv_cases(path: Path, source: CsvSource) -> list[dict[str, Any]]:
             )
     if not cases:
         raise ValueError(f"{path}: no row has a label in the mapping ({unknown} unknown labels)")
-    return cases
+    return cases, unknown
 
 
 def label_of(department: str | None, mapping: dict[str, list[str]]) -> str:

@@ -55,7 +55,7 @@ class EvalRequest(BaseModel):
     backends: list[str] = Field(default_factory=lambda: ["none"])
     report_dir: Path | None = None
     gates: list[Gate] = Field(default_factory=list)
-    limit: int | None = Field(default=None, ge=1, description="First N cases of each set.")
+    limit: int | None = Field(default=None, ge=1, description="First N cases of each file.")
     resume: bool = True
 
 
@@ -65,7 +65,7 @@ def parse_gate(text: str) -> Gate:
     m = _GATE.match(name.strip())
     if not sep or m is None or m["suite"] not in SUITES:
         raise EvalError(
-            f"--fail-under {text!r}: expected SUITE[.CONFIG].METRIC=VALUE, e.g. routing.board_accuracy=0.9"
+            f"--fail-under {text!r}: expected SUITE.METRIC=VALUE or SUITE[CONFIG].METRIC=VALUE, e.g. routing.board_accuracy=0.9"
         )
     try:
         threshold = float(value)
@@ -107,16 +107,16 @@ def run_eval(request: EvalRequest, settings, progress: RunProgress | None = None
         try:
             for name in suites:
                 suite = SUITES[name]
-                cases, dataset = _cases(name, request)
+                cases, dataset, notes = _cases(name, request)
                 for config, backend in _plan(name, request):
                     services = opened.get(backend) or _services(settings, backend, Path(scratch))
                     opened[backend] = services
                     fingerprint = _fingerprint(services)
-                    results.append(
-                        _run_one(
-                            suite, services, cases, dataset, config, cache, fingerprint, progress
-                        )
+                    result = _run_one(
+                        suite, services, cases, dataset, config, cache, fingerprint, progress
                     )
+                    result.notes += notes
+                    results.append(result)
         finally:
             for services in opened.values():
                 services.close()  # type: ignore[attr-defined]
@@ -156,29 +156,32 @@ def _run_one(suite, services, cases, dataset, config, cache, fingerprint, progre
     return result
 
 
-def _cases(name: str, request: EvalRequest) -> tuple[list[dict], str]:
+def _cases(name: str, request: EvalRequest) -> tuple[list[dict], str, list[str]]:
+    """The cases (``--limit``: the first N of each file), the dataset's name, and notes on
+    rows left out."""
     suite = SUITES[name]
-    if request.datasets:
-        cases = []
-        for path in request.datasets:
-            if not path.is_file():
-                raise EvalError(f"no dataset file {path}")
-            if path.suffix.lower() == ".csv":
-                if name != "routing" or request.csv is None:
-                    raise EvalError(
-                        "a CSV dataset is for routing, with --text-column, --label-column "
-                        "and --label-map"
-                    )
-                cases += load_csv_cases(path, request.csv)
-            else:
-                cases += suite.load(path)
-        dataset = "+".join(p.name for p in request.datasets)
-    else:
-        cases = [c for d in suite.default_datasets for c in suite.load(DATASETS_DIR / d)]
-        dataset = "+".join(suite.default_datasets)
+    paths = request.datasets or [DATASETS_DIR / d for d in suite.default_datasets]
+    cases: list[dict] = []
+    notes: list[str] = []
+    for path in paths:
+        if not path.is_file():
+            raise EvalError(f"no dataset file {path}")
+        if path.suffix.lower() == ".csv":
+            if name != "routing" or request.csv is None:
+                raise EvalError(
+                    "a CSV dataset is for routing, with --text-column, --label-column "
+                    "and --label-map"
+                )
+            loaded, unmapped = load_csv_cases(path, request.csv)
+            if unmapped:
+                notes.append(f"{path.name}: {unmapped} rows left out (label not in the map).")
+        else:
+            loaded = suite.load(path)
+        cases += loaded[: request.limit] if request.limit else loaded
+    dataset = "+".join(p.name for p in paths)
     if not cases:
         raise EvalError(f"{dataset}: no cases")
-    return (cases[: request.limit] if request.limit else cases), dataset
+    return cases, dataset, notes
 
 
 def _plan(name: str, request: EvalRequest) -> list[tuple[str, str]]:
@@ -234,8 +237,30 @@ def _fingerprint(services) -> str:
         },
     )
     docs = sorted((d.doc_id, d.content_hash) for d in services.documents())
-    blob = json.dumps([keep, docs], ensure_ascii=False, sort_keys=True, default=str)
+    blob = json.dumps(
+        [keep, docs, _code_and_data()], ensure_ascii=False, sort_keys=True, default=str
+    )
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _code_and_data() -> list[tuple[str, int, int]]:
+    """Size and modification time of the code, prompts and data that shape results (the
+    catalogue, lexicons, trained models): an upgrade scores every item afresh."""
+    from copilot.settings import BUNDLED_DATA_DIR, REPO_ROOT
+
+    roots = [REPO_ROOT / d for d in ("copilot", "retrievers", "tools", "prompts", "evals")]
+    roots += [BUNDLED_DATA_DIR / d for d in ("catalogue", "lexicon", "models", "gazetteer")]
+    out = []
+    for root in roots:
+        for path in sorted(root.rglob("*")) if root.is_dir() else []:
+            if (
+                path.is_file()
+                and path.suffix not in (".pyc", ".sqlite")
+                and "datasets" not in path.parts
+            ):
+                st = path.stat()
+                out.append((str(path.relative_to(REPO_ROOT)), st.st_size, st.st_mtime_ns))
+    return out
 
 
 def _check(gate: Gate, results: list[SuiteResult]) -> GateResult:
@@ -258,6 +283,19 @@ def _describe(request: EvalRequest) -> str:
     if request.configs:
         parts += ["--configs", ",".join(request.configs)]
     parts += ["--backends", ",".join(request.backends)]
+    if request.limit:
+        parts += ["--limit", str(request.limit)]
+    if request.csv is not None:
+        for column in request.csv.text_columns:
+            parts += ["--text-column", column]
+        parts += [
+            "--label-column",
+            request.csv.label_column,
+            "--label-map",
+            str(request.csv.label_map),
+        ]
+        if request.csv.id_column:
+            parts += ["--id-column", request.csv.id_column]
     for g in request.gates:
         parts += [
             "--fail-under",

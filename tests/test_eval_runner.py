@@ -142,7 +142,8 @@ def test_a_citys_own_csv_is_scored_through_its_label_map(bundled_kb, bundled_set
         EvalRequest(suites=["routing"], datasets=[data], csv=source), bundled_settings
     )
     [result] = report.suites
-    assert result.n == 3  # the row whose label the map does not know is left out
+    assert result.n == 3  # the row whose label the map does not know is left out, and said so
+    assert any("1 rows left out" in note for note in result.notes)
     assert 0.0 <= result.metrics["label_accuracy"] <= 1.0
     [matrix] = result.confusion
     assert matrix.field == "label" and sum(map(sum, matrix.matrix)) == 3

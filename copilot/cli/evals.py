@@ -46,7 +46,10 @@ def evaluate(
     ] = "none",
     fail_under: Annotated[
         list[str] | None,
-        typer.Option("--fail-under", help="Gate: SUITE[.CONFIG].METRIC=VALUE (repeatable)."),
+        typer.Option(
+            "--fail-under",
+            help="Gate: SUITE.METRIC=VALUE or SUITE[CONFIG].METRIC=VALUE (repeatable).",
+        ),
     ] = None,
     text_column: Annotated[
         list[str] | None, typer.Option("--text-column", help="CSV: text column(s).")

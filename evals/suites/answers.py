@@ -127,16 +127,34 @@ class AnswerSuite:
             "refusal_recall": mean(kinds["unanswerable"], "refused"),
             "indicator_exact": mean(kinds["indicator"], "indicator_exact"),
         }
-        judged = any("faithfulness_judge" in i.scores for i in items)
-        metrics["faithfulness_judge" if judged else "faithfulness_lexical"] = mean(
-            items, "faithfulness_judge" if judged else "faithfulness_lexical"
-        )
+        # A kind of question the run did not ask reports nothing, not a 0.0.
+        unasked = {
+            "answerable": (
+                "answer_correct",
+                "first_citation_correct",
+                "citation_precision",
+                "citation_recall",
+            ),
+            "unanswerable": ("refusal_precision", "refusal_recall"),
+            "indicator": ("indicator_exact",),
+        }
+        for kind, names in unasked.items():
+            for name in names if not kinds[kind] else ():
+                metrics.pop(name)
+        if not any("quotes_verbatim" in i.scores for i in items):
+            metrics.pop("quotes_verbatim")
+        judged = sum("faithfulness_judge" in i.scores for i in items)
+        faith = "faithfulness_judge" if judged else "faithfulness_lexical"
+        if any(faith in i.scores for i in items):
+            metrics[faith] = mean(items, faith)
         notes = [
             f"{len(kinds['answerable'])} answerable, {len(kinds['unanswerable'])} unanswerable, "
             f"{len(kinds['indicator'])} indicator questions.",
             "citation_precision: share of citations whose quote is verbatim in the cited article "
             "and which cite the gold article; citation_recall: the gold article is among them.",
-            "faithfulness_judge: the configured LLM judged every claim supported by the cited text."
+            f"faithfulness_judge: the configured LLM judged every claim supported by the cited "
+            f"text ({judged} answers judged; a failed judge call falls back to the proxy for that "
+            "answer and is not counted)."
             if judged
             else "faithfulness_lexical is a PROXY (no LLM configured): the share of the answer's "
             "character bigrams found in the cited articles — not a judgement of meaning.",
