@@ -30,6 +30,15 @@ def load_jsonl(path: Path) -> list[dict]:
     return rows
 
 
+def load_cases(path: Path, required: set[str]) -> list[dict]:
+    """A suite's JSONL cases; ``ValueError`` naming the line of a case without ``required``."""
+    cases = load_jsonl(path)
+    for n, case in enumerate(cases, 1):
+        if not required <= case.keys():
+            raise ValueError(f"{path}:{n}: needs {', '.join(sorted(required))}")
+    return cases
+
+
 def load_retrieval_cases(path: Path | None = None) -> list[RetrievalCase]:
     return [RetrievalCase(**r) for r in load_jsonl(path or DATASETS_DIR / "retrieval_dev.jsonl")]
 

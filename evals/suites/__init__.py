@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from copilot.services import Services
 
 Progress = Callable[[int, int], None]  # (done, total)
+# The LLM backends the answer, routing and disposition suites can run under.
+BACKENDS = ("none", "openai", "llamacpp")
 
 
 class Suite(Protocol):

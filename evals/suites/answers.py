@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 from copilot.answers.models import Answer, quote_is_verbatim
 from copilot.llm.base import LLMError
 from evals.answer_metrics import answer_is_correct, first_citation_is_gold, indicator_is_exact
-from evals.datasets import load_jsonl
+from evals.datasets import load_cases
 from evals.results import ItemResult, SuiteResult
+from evals.suites import BACKENDS
 
 if TYPE_CHECKING:
     from copilot.services import Services
@@ -55,15 +56,11 @@ class AnswerSuite:
         "unanswerable_nearmiss_dev.jsonl",
         "indicator_dev.jsonl",
     )
-    configs = ("none", "openai", "llamacpp")
+    configs = BACKENDS
     default_configs = ("none",)
 
     def load(self, path: Path) -> list[dict[str, Any]]:
-        cases = load_jsonl(path)
-        for n, c in enumerate(cases, 1):
-            if not {"id", "question"} <= c.keys():
-                raise ValueError(f"{path}:{n}: needs id and question")
-        return cases
+        return load_cases(path, {"id", "question"})
 
     def score(self, services: Services, case: dict[str, Any], config: str) -> ItemResult:
         from evals.suites import timed

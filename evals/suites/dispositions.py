@@ -7,9 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evals.datasets import load_jsonl
+from evals.datasets import load_cases
 from evals.dispositions import CRITERIA, score_case
 from evals.results import ItemResult, SuiteResult
+from evals.suites import BACKENDS
 
 if TYPE_CHECKING:
     from copilot.services import Services
@@ -19,15 +20,11 @@ class DispositionSuite:
     name = "disposition"
     title_zh = "处置建议（评分细则：要素、引用、层级、部门、时限、待审批）"
     default_datasets = ("dispositions_dev.jsonl",)
-    configs = ("none", "openai", "llamacpp")
+    configs = BACKENDS
     default_configs = ("none",)
 
     def load(self, path: Path) -> list[dict[str, Any]]:
-        cases = load_jsonl(path)
-        for n, c in enumerate(cases, 1):
-            if not {"id", "text", "tier", "department", "event_type"} <= c.keys():
-                raise ValueError(f"{path}:{n}: needs id, text, event_type, tier, department")
-        return cases
+        return load_cases(path, {"id", "text", "tier", "department", "event_type"})
 
     def score(self, services: Services, case: dict[str, Any], config: str) -> ItemResult:
         from evals.suites import timed

@@ -11,7 +11,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evals.datasets import load_jsonl
+from evals.datasets import load_cases
 from evals.results import ItemResult, SuiteResult
 
 if TYPE_CHECKING:
@@ -29,11 +29,7 @@ class RetrievalSuite:
     default_configs = configs
 
     def load(self, path: Path) -> list[dict[str, Any]]:
-        cases = load_jsonl(path)
-        for n, c in enumerate(cases, 1):
-            if not {"id", "question", "doc_title", "article"} <= c.keys():
-                raise ValueError(f"{path}:{n}: needs id, question, doc_title, article")
-        return cases
+        return load_cases(path, {"id", "question", "doc_title", "article"})
 
     def score(self, services: Services, case: dict[str, Any], config: str) -> ItemResult:
         from evals.suites import timed

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evals.classification import accuracy, confusion, macro_f1, per_class
-from evals.datasets import load_jsonl
+from evals.datasets import load_cases
 from evals.external import label_of
 from evals.results import ItemResult, SuiteResult
+from evals.suites import BACKENDS
 
 if TYPE_CHECKING:
     from copilot.services import Services
@@ -35,15 +36,11 @@ class RoutingSuite:
     name = "routing"
     title_zh = "事件分拨（板块、类型、紧急程度、层级、承办单位、部门）"
     default_datasets = ("events_dev.jsonl",)
-    configs = ("none", "openai", "llamacpp")
+    configs = BACKENDS
     default_configs = ("none",)
 
     def load(self, path: Path) -> list[dict[str, Any]]:
-        cases = load_jsonl(path)
-        for n, c in enumerate(cases, 1):
-            if not {"id", "text"} <= c.keys():
-                raise ValueError(f"{path}:{n}: needs id and text")
-        return cases
+        return load_cases(path, {"id", "text"})
 
     def score(self, services: Services, case: dict[str, Any], config: str) -> ItemResult:
         from evals.suites import timed
