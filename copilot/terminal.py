@@ -46,8 +46,10 @@ def print_answer_stream(events: Iterator[AnswerEvent], console: Console = out) -
     if final.citations and not final.refused:
         console.print("[dim]引用 citations:[/dim]")
         for i, c in enumerate(final.citations, 1):
+            # Titles come from ingested files: "[/b]" in one must print, not parse.
+            where = escape(f"《{c.doc_title}》{c.article or ''}{c.unit or ''}  ({c.chunk_id})")
             console.print(
-                f"[dim]  [{i}] 《{c.doc_title}》{c.article or ''}{c.unit or ''}  ({c.chunk_id})[/dim]",
+                f"[dim]  \\[{i}] {where}[/dim]",
                 highlight=False,
                 soft_wrap=True,
             )
@@ -59,11 +61,14 @@ def print_answer_stream(events: Iterator[AnswerEvent], console: Console = out) -
 def print_route(decision: RouteDecision, console: Console = out) -> None:
     """One routing decision in a few readable lines, with its reasons."""
     if not decision.is_event:
-        console.print(f"非事件 not an event: {'；'.join(decision.reasons)}")
+        console.print(f"非事件 not an event: {escape('；'.join(decision.reasons))}")
         return
     console.print(
-        f"[bold]{decision.board} / {decision.event_name}[/bold] · {decision.message_type} · "
-        f"{decision.urgency} · {decision.tier} → {decision.owner_unit}"
+        escape(f"{decision.board} / {decision.event_name}").join(("[bold]", "[/bold]"))
+        + escape(
+            f" · {decision.message_type} · {decision.urgency} · {decision.tier} → "
+            f"{decision.owner_unit}"
+        )
     )
     for r in decision.reasons:
         console.print(f"  - {r}", markup=False, soft_wrap=True)

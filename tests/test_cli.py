@@ -112,6 +112,22 @@ def test_ingest_list_and_remove_round_trip(monkeypatch, tmp_path):
     assert runner.invoke(app, ["docs", "remove", "社区网格管理办法"]).exit_code == 1
 
 
+def test_a_title_with_markup_prints_as_text_in_list_search_and_ask(monkeypatch, tmp_path):
+    monkeypatch.setenv("COPILOT_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("COPILOT_EMBEDDER", "hashing")
+    doc = tmp_path / "markup.md"
+    title = "社区[/b]网格[bold red]管理办法[/dim]"
+    doc.write_text(f"# {title}\n\n" + "\n".join(ARTICLES), encoding="utf-8")
+    assert runner.invoke(app, ["ingest", str(doc)]).exit_code == 0
+    for argv in (["docs", "list"], ["search", "网格员 巡查"], ["ask", "网格员多久巡查一次？"]):
+        result = runner.invoke(app, argv)
+        assert result.exit_code == 0, (argv, result.output)
+        assert "MarkupError" not in result.output and "Traceback" not in result.output
+    assert "[/b]" in runner.invoke(app, ["search", "网格员 巡查"]).output
+    removed = runner.invoke(app, ["docs", "remove", title])
+    assert removed.exit_code == 0 and "[/b]" in removed.output
+
+
 def test_shell_answers_each_question_until_end_of_input(bundled_env):
     result = runner.invoke(app, ["shell"], input="城市道路上乱扔垃圾罚多少钱\n退出\n")
     assert result.exit_code == 0, result.output

@@ -81,13 +81,14 @@ def docs_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
     table = Table("doc_id", "标题 title", "格式", "chunks", "应用系统", "ingested_at")
     for d in docs:
+        # Titles come from the files themselves: "[/b]" in one must print, not parse.
         table.add_row(
-            d.doc_id,
-            d.title,
-            d.format,
+            escape(d.doc_id),
+            escape(d.title),
+            escape(d.format),
             str(d.n_chunks),
-            d.metadata.get("system", ""),
-            d.ingested_at,
+            escape(str(d.metadata.get("system", ""))),
+            escape(d.ingested_at),
         )
     out.print(table)
     out.print(f"{len(docs)} documents")
@@ -99,10 +100,10 @@ def docs_remove(key: Annotated[str, typer.Argument(help="doc_id, path or exact t
     with knowledge_services() as services:
         removed = services.remove_document(key)
     if not removed:
-        err.print(f"[red]未找到文档 no document matches[/red] {key!r}")
+        err.print(f"[red]未找到文档 no document matches[/red] {escape(repr(key))}")
         raise typer.Exit(1)
     for d in removed:
-        out.print(f"已移除 removed {d.doc_id} {d.title}")
+        out.print(f"已移除 removed {escape(d.doc_id)} {escape(d.title)}")
 
 
 def _hit_json(h: Hit) -> dict:
@@ -121,8 +122,8 @@ def _print_hits(hits: list[Hit]) -> None:
         out.print("没有找到相关条文。 (no matching text)")
     for i, h in enumerate(hits, 1):
         where = f"《{h.doc_title}》{h.article or ''}"
-        out.print(f"[bold]{i}. {where}[/bold]  [dim]score {h.score:.3f}[/dim]")
-        out.print(f"   {h.text[:200]}{'…' if len(h.text) > 200 else ''}")
+        out.print(f"[bold]{i}. {escape(where)}[/bold]  [dim]score {h.score:.3f}[/dim]")
+        out.print(f"   {h.text[:200]}{'…' if len(h.text) > 200 else ''}", markup=False)
 
 
 def search(
@@ -144,7 +145,9 @@ def search(
 ) -> None:
     """Search the regulations: one question, or a batch with --input/--output."""
     if mode not in ("hybrid", "bm25", "dense"):
-        err.print(f"[red]未知模式 unknown mode[/red] {mode!r}: use hybrid, bm25 or dense")
+        err.print(
+            f"[red]未知模式 unknown mode[/red] {escape(repr(mode))}: use hybrid, bm25 or dense"
+        )
         raise typer.Exit(2)
     check_single_or_batch(question, input, output, "问题 question")
     from retrievers.models import SearchFilters

@@ -156,7 +156,7 @@ def show(
             order = services.get_order(ref)
             trail = services.audit(order.id) if audit else []
         except OrderNotFound as exc:
-            err.print(f"[red]{exc}[/red]")
+            err.print(f"[red]{escape(str(exc))}[/red]")
             raise typer.Exit(1) from exc
     if as_json:
         payload = {
