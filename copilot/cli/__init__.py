@@ -48,6 +48,11 @@ _LAZY_APPS = {
 }
 
 
+# Apps that are one command taking arguments; the others stay groups even with one
+# subcommand (``copilot sla sweep``).
+_SINGLE_COMMAND_APPS = {"eval_app"}
+
+
 class _LazyApp(click.Command):
     """Stands for a sub-app in the command list; building its context loads the real one."""
 
@@ -58,8 +63,9 @@ class _LazyApp(click.Command):
     def load(self) -> click.Command:
         module, attr = self._target
         sub_app = getattr(importlib.import_module(module), attr)
-        # A one-command app is that command (``copilot eval SUITE``), else a group.
-        return typer.main.get_command(sub_app)
+        if attr in _SINGLE_COMMAND_APPS:  # ``copilot eval SUITE``, not ``copilot eval eval``
+            return typer.main.get_command(sub_app)
+        return typer.main.get_group(sub_app)
 
     def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[override]
         return self.load().make_context(info_name, args, parent=parent, **extra)
