@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 
 from charset_normalizer import from_bytes
 
@@ -20,15 +21,42 @@ def looks_binary(data: bytes) -> bool:
     return len(head) > 0 and controls / len(head) > 0.1
 
 
+# Longest first: the UTF-32-LE mark begins with the UTF-16-LE one.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# C0 controls but tab, line feed and carriage return; DEL; C1 controls; stray BOMs.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff]")
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without NUL and other control characters (they would be indexed, printed and
+    sent to models as they are)."""
+    return _CONTROLS.sub("", text)
+
+
 def decode_text(data: bytes) -> tuple[str, str]:
-    """Return ``(text, encoding)``; raise :class:`UndecodableError` for binary or garbage."""
+    """Return ``(text, encoding)`` with control characters removed; raise
+    :class:`UndecodableError` for binary or garbage."""
+    text, encoding = _decode(data)
+    return strip_controls(text), encoding
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    # A byte-order mark names the encoding; UTF-16/32 text is full of NUL bytes, so the
+    # binary check comes after it.
+    for bom, enc in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(enc), enc
+            except UnicodeDecodeError as exc:
+                raise UndecodableError(f"not valid {enc} after its byte-order mark") from exc
     if looks_binary(data):
         raise UndecodableError("binary content (NUL or control bytes)")
-    if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="strict"), "utf-8-sig"
-    for bom, enc in ((codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
-        if data.startswith(bom):
-            return data.decode(enc), enc
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:

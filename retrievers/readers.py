@@ -15,7 +15,7 @@ from pathlib import Path
 from llama_index.core import Document
 from llama_index.core.readers.base import BaseReader
 
-from retrievers.encoding import UndecodableError, decode_text
+from retrievers.encoding import UndecodableError, decode_text, strip_controls
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".docx", ".pdf", ".html", ".htm", ".csv", ".xlsx")
 TABLE_FORMATS = {"csv", "xlsx"}
@@ -187,6 +187,9 @@ def read_file(path: Path, max_bytes: int) -> Document:
     except Exception as exc:  # noqa: BLE001 - any parser failure is a bad file, not a crash
         raise BadFileError(path, f"cannot parse {suffix[1:]}: {type(exc).__name__}: {exc}") from exc
     doc = docs[0]
+    # Parsers pass control characters through (a NUL deep in a text file, form feeds in
+    # PDFs, stray ones in DOCX runs); none of them belongs in an index.
+    doc.set_content(strip_controls(doc.text))
     if not doc.text.strip():
         raise BadFileError(path, "no extractable text")
     return doc

@@ -119,3 +119,22 @@ def test_dangling_link_is_reported_unreadable(tmp_path: Path):
     os.symlink(tmp_path / "missing.txt", p)
     with pytest.raises(BadFileError, match="unreadable"):
         read_file(p, MB)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32", "utf-32-be"])
+def test_text_with_a_utf16_or_utf32_byte_order_mark_is_read(tmp_path, encoding):
+    p = tmp_path / f"{encoding}.txt"
+    bom = {"utf-16-be": "\ufeff", "utf-32-be": "\ufeff"}.get(encoding, "")
+    p.write_bytes((bom + "\n".join(ARTICLES)).encode(encoding))
+    doc = read_file(p, MB)
+    assert doc.text.startswith(ARTICLES[0]) and "\ufeff" not in doc.text
+
+
+def test_control_characters_are_removed_everywhere_not_only_near_the_start(tmp_path):
+    p = tmp_path / "nul.txt"
+    body = "\n".join(ARTICLES) + "\n"
+    p.write_bytes((body * 40).encode() + b"tail\x00with\x01nul\x0bbytes\x7f end")
+    assert len(body.encode()) * 40 > 8192  # the binary check reads only the first 8 KiB
+    text = read_file(p, MB).text
+    assert "tailwithnulbytes end" in text
+    assert not any(ch in text for ch in "\x00\x01\x0b\x7f")
