@@ -333,3 +333,13 @@ def test_dispose_batch_writes_a_record_per_line_and_keeps_going_after_bad_ones(
     assert [r.get("id") for r in rows] == ["e1", None, "e2"]
     assert rows[0]["state"] == "pending_approval" and rows[1]["error"].startswith("line 2")
     assert rows[2]["order_id"] is None and rows[2]["message_type"] == "咨询"
+
+
+def test_an_argument_that_is_not_utf8_is_a_clear_usage_error():
+    copilot = os.path.join(os.path.dirname(sys.executable), "copilot")
+    result = subprocess.run(
+        [copilot, "search", b"\xff\xfe\xe4\xba"], capture_output=True, timeout=60
+    )
+    err = result.stderr.decode("utf-8")
+    assert result.returncode == 2 and "argument 2 is not valid UTF-8" in err
+    assert "Traceback" not in err and "UnicodeEncodeError" not in err

@@ -16,6 +16,8 @@ that ``copilot --help`` and usage errors answer at once.
 from __future__ import annotations
 
 import importlib
+import re
+import sys
 
 import click
 import typer
@@ -25,6 +27,7 @@ import typer.main
 from copilot.cli import events, knowledge, serve, shell
 
 __all__ = ["app"]
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # Sub-apps whose import is slow (the work-order store pulls in SQLAlchemy and Alembic,
 # ~1 s): listed in ``copilot --help`` from this table, imported only when invoked.
@@ -72,6 +75,20 @@ class _LazyApp(click.Command):
 
 
 class _LazyGroup(typer.core.TyperGroup):
+    def main(self, args=None, *rest, **options):  # type: ignore[override]
+        # Bytes that are not UTF-8 reach Python as lone surrogates and would crash the first
+        # print of them with UnicodeEncodeError: refuse them here, naming their position.
+        argv = sys.argv[1:] if args is None else list(args)
+        bad = [i for i, a in enumerate(argv, 1) if isinstance(a, str) and _SURROGATE.search(a)]
+        if bad:
+            sys.stderr.write(
+                f"参数 {bad[0]} 不是有效的 UTF-8 文本 argument {bad[0]} is not valid UTF-8 text "
+                "(check the terminal's encoding, e.g. LANG=zh_CN.UTF-8; or pass the text in a "
+                "file with --batch)\n"
+            )
+            sys.exit(2)
+        return super().main(args, *rest, **options)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return [*super().list_commands(ctx), *(n for n in _LAZY_APPS if n not in self.commands)]
 
