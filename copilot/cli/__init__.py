@@ -84,7 +84,7 @@ class _LazyGroup(typer.core.TyperGroup):
             sys.stderr.write(
                 f"参数 {bad[0]} 不是有效的 UTF-8 文本 argument {bad[0]} is not valid UTF-8 text "
                 "(check the terminal's encoding, e.g. LANG=zh_CN.UTF-8; or pass the text in a "
-                "file with --batch)\n"
+                "JSONL file with --input)\n"
             )
             sys.exit(2)
         return super().main(args, *rest, **options)
