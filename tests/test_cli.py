@@ -76,6 +76,41 @@ def test_batch_input_in_gbk_is_read_and_binary_input_is_refused(bundled_env, tmp
     assert result.exit_code == 2 and "cannot read input" in result.output
 
 
+def test_each_batch_line_is_decoded_and_limited_on_its_own(bundled_env, tmp_path):
+    def line(rid: str, question: str) -> bytes:
+        return json.dumps({"id": rid, "question": question}, ensure_ascii=False).encode()
+
+    src = tmp_path / "mixed.jsonl"
+    src.write_bytes(
+        b"\n".join(
+            [
+                line("utf8", "燃放烟花爆竹的禁放区域由谁划定"),
+                json.dumps({"id": "gbk", "question": "井盖丢了"}, ensure_ascii=False).encode("gbk"),
+                b"\xff\xfe\x81garbage\xff",
+                b"[" * 100_000,
+                line("long", "问" * 3000),
+                line("last", "网吧可以接纳未成年人吗"),
+            ]
+        )
+    )
+    dst = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["search", "--input", str(src), "--output", str(dst)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    rows = [json.loads(r) for r in dst.read_text(encoding="utf-8").splitlines()]
+    assert [r.get("id") for r in rows] == ["utf8", "gbk", None, None, None, "last"]
+    assert rows[0]["hits"] and rows[5]["hits"] and "encoding" not in rows[0]
+    # The GBK line is read as GBK — and only it: the UTF-8 lines around it stay UTF-8.
+    assert rows[1]["encoding"] == "gb18030" and rows[1]["hits"]
+    assert "UTF-8 or GB18030" in rows[2]["error"]
+    assert "nested deeper" in rows[3]["error"]
+    assert "longer than 2000" in rows[4]["error"]
+
+
+def test_a_question_longer_than_the_limit_is_refused_with_a_reason(bundled_env):
+    result = runner.invoke(app, ["ask", "问" * 2001])
+    assert result.exit_code == 2 and "too long" in result.output
+
+
 def test_search_without_a_question_is_a_usage_error(bundled_env):
     result = runner.invoke(app, ["search", "  "])
     assert result.exit_code == 2

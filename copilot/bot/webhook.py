@@ -29,9 +29,10 @@ from copilot.bot.channel import (
     check_fresh,
 )
 from copilot.bot.messages import Attachment, Incoming, Kind, ReplyTo
+from copilot.input_limits import JSON_DEPTH, json_depth
 
 MAX_BODY_BYTES = 256 * 1024
-MAX_JSON_DEPTH = 20
+MAX_JSON_DEPTH = JSON_DEPTH
 _KINDS: dict[str, Kind] = {
     "text": "text",
     "image": "image",
@@ -174,35 +175,12 @@ def _load(body: bytes) -> Any:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise MalformedMessage("body is not UTF-8") from None
-    if _depth(text) > MAX_JSON_DEPTH:
+    if json_depth(text) > MAX_JSON_DEPTH:
         raise MalformedMessage(f"JSON nested deeper than {MAX_JSON_DEPTH}")
     try:
         return json.loads(text)
     except ValueError:
         raise MalformedMessage("body is not JSON") from None
-
-
-def _depth(text: str) -> int:
-    """How deeply the JSON nests (brackets inside strings do not count); checked before
-    parsing so that a hostile body never drives the parser into deep recursion."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif ch in "]}":
-            depth -= 1
-    return deepest
 
 
 def _text_message(text: str) -> bytes:

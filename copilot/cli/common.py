@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+from rich.markup import escape
 
+from copilot.input_limits import BATCH_LINE_BYTES, JSON_DEPTH, QUESTION_CHARS, json_depth
 from copilot.terminal import err, out
 
 if TYPE_CHECKING:
@@ -183,46 +185,69 @@ def store_services(database_url: str | None = None) -> Iterator[Services]:
 
 
 def check_single_or_batch(
-    text: str | None, input: Path | None, output: Path | None, what: str
+    text: str | None, input: Path | None, output: Path | None, what: str, max_chars: int
 ) -> None:
-    """One text, or a batch with both --input and --output; anything else is a usage error."""
+    """One text (at most ``max_chars``), or a batch with both --input and --output; anything
+    else is a usage error."""
     if (input is None) != (output is None):
         err.print("[red]--input 与 --output 需同时给出 (give both --input and --output)[/red]")
         raise typer.Exit(2)
     if input is None and not (text or "").strip():
         err.print(f"[red]请输入{what} give a {what}, or --input/--output for a batch[/red]")
         raise typer.Exit(2)
+    if input is None and len(text or "") > max_chars:
+        err.print(
+            f"[red]{what}过长 too long: {len(text or '')} characters, at most {max_chars}[/red]"
+        )
+        raise typer.Exit(2)
 
 
 def run_jsonl(
-    src: Path, dst: Path, handle: Callable[[dict], dict[str, Any]], key: str = "question"
+    src: Path,
+    dst: Path,
+    handle: Callable[[dict], dict[str, Any]],
+    key: str = "question",
+    max_chars: int = QUESTION_CHARS,
 ) -> int:
-    """Run ``handle(row)`` for each JSONL line; a malformed line becomes an error record.
+    """Run ``handle(row)`` for each JSONL line; a bad line becomes an error record and the
+    batch goes on.
 
-    Returns the number of malformed lines (the command exits 1 when there are any).
+    Each line is decoded on its own — UTF-8, else GB18030 for that line alone (its record says
+    ``"encoding": "gb18030"``) — so one line from another system neither refuses the file nor
+    re-reads the rest in the wrong encoding. Lines over ``BATCH_LINE_BYTES``, JSON nested
+    deeper than ``JSON_DEPTH`` and texts over ``max_chars`` are error records too. Returns the
+    number of error records (the command exits 1 when there are any).
     """
-    from retrievers.encoding import UndecodableError, decode_text
+    from retrievers.encoding import UndecodableError, decode_text, looks_binary
 
-    errors = 0
     try:
-        # Exports from office systems are often GBK; accept them like ingested files.
-        lines = decode_text(src.read_bytes())[0].splitlines()
+        data = src.read_bytes()
+        if data.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")) or looks_binary(data):
+            # A byte-order mark names one encoding for the whole file; binary is refused.
+            lines = [(line, None) for line in decode_text(data)[0].splitlines()]
+        else:
+            lines = [_decode_line(raw) for raw in data.splitlines()]
     except (OSError, UndecodableError) as exc:
-        err.print(f"[red]无法读取输入 cannot read input[/red] {src}: {exc}")
+        err.print(
+            f"[red]无法读取输入 cannot read input[/red] {escape(str(src))}: {escape(str(exc))}"
+        )
         raise typer.Exit(2) from exc
+    errors = 0
     dst.parent.mkdir(parents=True, exist_ok=True)
     with dst.open("w", encoding="utf-8") as fh, progress_bar(True) as cb:
-        for n, line in enumerate(lines, 1):
-            if not line.strip():
+        for n, (line, encoding) in enumerate(lines, 1):
+            if isinstance(line, str) and not line.strip():
                 continue
             try:
-                row = json.loads(line)
-                if not isinstance(row, dict) or not isinstance(row.get(key), str):
-                    raise ValueError(f'expected an object with a string "{key}"')
-                record = handle(row)
-            except (json.JSONDecodeError, ValueError) as exc:
+                record = handle(_row(line, key, max_chars))
+            except (json.JSONDecodeError, ValueError, RecursionError) as exc:
                 errors += 1
                 record = {"id": None, "line": n, "error": f"line {n}: {exc}"}
+            except Exception as exc:  # noqa: BLE001 - one bad record never stops the batch
+                errors += 1
+                record = {"id": None, "line": n, "error": f"line {n}: {type(exc).__name__}"}
+            if encoding:
+                record["encoding"] = encoding
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
             if cb:
                 cb("search", 1, len(lines))
@@ -231,6 +256,40 @@ def run_jsonl(
             f"[yellow]{errors} 行输入有误 malformed input lines (written as error records)[/yellow]"
         )
     return errors
+
+
+def _decode_line(raw: bytes) -> tuple[str | bytes, str | None]:
+    """One line as text, and the encoding when it was not UTF-8; undecodable bytes stay
+    bytes (their record says so)."""
+    from retrievers.encoding import strip_controls
+
+    if len(raw) > BATCH_LINE_BYTES:
+        return raw, None
+    try:
+        return strip_controls(raw.decode("utf-8")), None
+    except UnicodeDecodeError:
+        pass
+    try:
+        return strip_controls(raw.decode("gb18030")), "gb18030"
+    except UnicodeDecodeError:
+        return raw, None
+
+
+def _row(line: str | bytes, key: str, max_chars: int) -> dict:
+    if isinstance(line, bytes):
+        if len(line) > BATCH_LINE_BYTES:
+            raise ValueError(f"line longer than {BATCH_LINE_BYTES} bytes")
+        raise ValueError("not text in UTF-8 or GB18030")
+    if len(line.encode("utf-8")) > BATCH_LINE_BYTES:
+        raise ValueError(f"line longer than {BATCH_LINE_BYTES} bytes")
+    if json_depth(line) > JSON_DEPTH:
+        raise ValueError(f"JSON nested deeper than {JSON_DEPTH}")
+    row = json.loads(line)
+    if not isinstance(row, dict) or not isinstance(row.get(key), str):
+        raise ValueError(f'expected an object with a string "{key}"')
+    if len(row[key]) > max_chars:
+        raise ValueError(f'"{key}" longer than {max_chars} characters')
+    return row
 
 
 def write_json(payload: Any) -> None:

@@ -17,6 +17,7 @@ from copilot.cli.common import (
     run_jsonl,
     write_json,
 )
+from copilot.input_limits import EVENT_CHARS
 from copilot.terminal import print_route
 
 EventText = Annotated[str | None, typer.Argument(help="事件文本 event text")]
@@ -40,7 +41,7 @@ def route(
     ] = None,
 ) -> None:
     """Classify an event, find its place, and decide the owning tier and units, with reasons."""
-    check_single_or_batch(text, input, output, "事件文本 event text")
+    check_single_or_batch(text, input, output, "事件文本 event text", EVENT_CHARS)
     # Consultations carry the policy answer, so the bundled index must be ready.
     with answering_services(quiet=as_json or output is not None) as services:
         if input is not None and output is not None:
@@ -52,7 +53,9 @@ def route(
                 grid = grid if isinstance(grid, str) else None
                 return services.route(row["text"], grid, row.get("id")).public()
 
-            raise typer.Exit(1 if run_jsonl(input, output, route_row, key="text") else 0)
+            raise typer.Exit(
+                1 if run_jsonl(input, output, route_row, key="text", max_chars=EVENT_CHARS) else 0
+            )
         decision = services.route(text or "", reporter_grid)
     if as_json:
         sys.stdout.write(decision.model_dump_json(indent=2) + "\n")
@@ -74,7 +77,7 @@ def dispose(
     ] = None,
 ) -> None:
     """Route an event, draft its disposition and file a work order waiting for approval."""
-    check_single_or_batch(text, input, output, "事件文本 event text")
+    check_single_or_batch(text, input, output, "事件文本 event text", EVENT_CHARS)
     with answering_services(quiet=as_json or output is not None) as services:
         if input is not None and output is not None:
             from copilot.services import batch_event_key
@@ -86,7 +89,9 @@ def dispose(
                 idem = batch_event_key(input.name, rid)
                 return {"id": rid, **services.dispose(row["text"], reporter, idem, grid)}
 
-            raise typer.Exit(1 if run_jsonl(input, output, dispose_row, key="text") else 0)
+            raise typer.Exit(
+                1 if run_jsonl(input, output, dispose_row, key="text", max_chars=EVENT_CHARS) else 0
+            )
         result = services.dispose(text or "", reporter, key, reporter_grid)
     if as_json:
         write_json(result)

@@ -20,6 +20,7 @@ from copilot.cli.common import (
     run_jsonl,
     write_json,
 )
+from copilot.input_limits import QUESTION_CHARS
 from copilot.terminal import print_answer_stream
 
 if TYPE_CHECKING:
@@ -149,7 +150,7 @@ def search(
             f"[red]未知模式 unknown mode[/red] {escape(repr(mode))}: use hybrid, bm25 or dense"
         )
         raise typer.Exit(2)
-    check_single_or_batch(question, input, output, "问题 question")
+    check_single_or_batch(question, input, output, "问题 question", QUESTION_CHARS)
     from retrievers.models import SearchFilters
 
     filters = SearchFilters(doc_title=doc, chapter=chapter, system=system)
@@ -177,7 +178,7 @@ def ask(
     output: Annotated[Path | None, typer.Option("--output", help="JSONL of answers.")] = None,
 ) -> None:
     """Answer a question with citations (or refuse); batch with --input/--output."""
-    check_single_or_batch(question, input, output, "问题 question")
+    check_single_or_batch(question, input, output, "问题 question", QUESTION_CHARS)
     with answering_services(quiet=as_json) as services:
         if input is not None and output is not None:
 

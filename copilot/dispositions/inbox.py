@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from copilot.events.attachments import Attachment
+from copilot.input_limits import EVENT_CHARS
 from copilot.users.models import InboxEvent
 from copilot.work_orders.db import write_engine
 
@@ -28,7 +29,6 @@ log = logging.getLogger(__name__)
 Status = Literal["queued", "running", "done", "failed"]
 MAX_ATTEMPTS = 3
 STALE_AFTER = timedelta(minutes=5)
-EVENT_CHARS = 20_000
 
 
 class EventIn(BaseModel):
