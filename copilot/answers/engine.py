@@ -29,6 +29,7 @@ from copilot.answers.regulation_names import RegulationNames
 from copilot.answers.rerank import Reranker, RerankModel, Scored
 from copilot.indicators.query import IndicatorResult, parse_indicator_question, run_indicator_query
 from copilot.indicators.store import IndicatorStore
+from copilot.input_limits import QUESTION_CHARS
 from copilot.llm.base import LLMBackend, LLMError
 from copilot.settings import Settings
 from prompts.loader import load_prompt
@@ -36,7 +37,7 @@ from retrievers.models import Hit
 from retrievers.retriever import Retriever
 
 log = logging.getLogger(__name__)
-MAX_QUESTION_CHARS = 2000
+MAX_QUESTION_CHARS = QUESTION_CHARS
 
 
 class AnswerEngine:

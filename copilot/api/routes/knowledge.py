@@ -13,10 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from copilot.answers.models import Answer
 from copilot.api.deps import ServicesDep, UserDep
 from copilot.events.router import RouteDecision
+from copilot.input_limits import EVENT_CHARS, QUESTION_CHARS
 from retrievers.models import Hit
 
 router = APIRouter(prefix="/v1", tags=["knowledge"])
-QUESTION_CHARS = 2000
 
 
 class AskIn(BaseModel):
@@ -29,7 +29,7 @@ class AskIn(BaseModel):
 class RouteIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     text: str = Field(
-        min_length=1, max_length=20_000, examples=["渝北区两路街道空港大道有个井盖不见了"]
+        min_length=1, max_length=EVENT_CHARS, examples=["渝北区两路街道空港大道有个井盖不见了"]
     )
     reporter_grid: str | None = Field(default=None, max_length=32, pattern=r"^\d+$")
 
