@@ -71,6 +71,32 @@ class DenseChannel:
     weight: float
 
 
+def _folder_skip(d: Path, top: Path) -> str | None:
+    """Why a folder inside an ingested folder is not walked (None: it is)."""
+    if d.name.startswith("."):
+        return "hidden folder"
+    if d.is_symlink():
+        # os.walk does not follow links; say so rather than skip the folder silently.
+        return "symbolic link to a folder (not followed)"
+    return None
+
+
+def _file_skip(f: Path, top: Path) -> str | None:
+    """Why a file inside an ingested folder is not ingested (None: it is). A link may not
+    reach outside the folder: ingesting a folder must never pull in another file."""
+    if f.name.startswith("."):
+        return "hidden file"
+    if f.is_symlink():
+        target = f.resolve()
+        if not target.is_relative_to(top):
+            return "symbolic link to a file outside the folder (not ingested)"
+        if not target.is_file():
+            return "broken symbolic link"
+    if f.suffix.lower() not in SUPPORTED_SUFFIXES:
+        return f"unsupported format '{f.suffix}'"
+    return None
+
+
 class KnowledgeBase:
     """Owns the catalogue, the keyword index and the dense channels of one index directory."""
 
@@ -164,24 +190,30 @@ class KnowledgeBase:
         for p in paths:
             p = Path(p)
             if p.is_dir():
-                dirs.append(p.resolve())
+                top = p.resolve()
+                dirs.append(top)
                 for root, subdirs, names in os.walk(p):
-                    subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
+                    kept = []
+                    for d in sorted(subdirs):
+                        reason = _folder_skip(Path(root) / d, top)
+                        if reason:
+                            skipped.append(SkippedFile(path=str(Path(root) / d), reason=reason))
+                        else:
+                            kept.append(d)
+                    subdirs[:] = kept
                     for name in sorted(names):
                         f = Path(root) / name
-                        if name.startswith("."):
-                            continue
-                        if f.suffix.lower() in SUPPORTED_SUFFIXES:
-                            files.append(f.resolve())
+                        reason = _file_skip(f, top)
+                        if reason:
+                            skipped.append(SkippedFile(path=str(f), reason=reason))
                         else:
-                            skipped.append(
-                                SkippedFile(path=str(f), reason=f"unsupported format '{f.suffix}'")
-                            )
+                            files.append(f.resolve())
             elif p.is_file():
                 files.append(p.resolve())
             else:
                 skipped.append(SkippedFile(path=str(p), reason="not found"))
-        return files, dirs, skipped
+        # A link and its target inside the same folder are one document.
+        return list(dict.fromkeys(files)), dirs, skipped
 
     def _make_chunks(self, doc_id: str, title: str, doc: Document, meta: dict) -> list[Chunk]:
         nodes = split_document(doc, self.max_chunk_chars)

@@ -171,3 +171,28 @@ def test_filters_restrict_results_to_one_document_or_system(bundled_kb):
 
 def test_empty_query_returns_nothing(bundled_kb):
     assert bundled_kb.search("   ", 5) == []
+
+
+def test_an_ingested_folder_never_reaches_outside_itself(tmp_path, make_kb):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.md").write_text(
+        "# 内部名单\n\n第一条 涉密人员名单仅限内部查阅。", encoding="utf-8"
+    )
+    root = tmp_path / "root"
+    (root / "sub").mkdir(parents=True)
+    (root / "rules.md").write_text("# 网格管理办法\n\n" + "\n".join(ARTICLES), encoding="utf-8")
+    (root / ".draft.md").write_text("# 草稿\n\n第一条 未定稿。", encoding="utf-8")
+    (root / "leak.md").symlink_to(outside / "secret.md")
+    (root / "outside-dir").symlink_to(outside, target_is_directory=True)
+    (root / "same.md").symlink_to(root / "rules.md")  # inside the folder: one document
+    (root / "dangling.md").symlink_to(root / "gone.md")
+    kb = make_kb()
+    report = kb.ingest([root])
+    reasons = {Path(s.path).name: s.reason for s in report.skipped}
+    assert "outside the folder" in reasons["leak.md"]
+    assert "not followed" in reasons["outside-dir"]
+    assert reasons[".draft.md"] == "hidden file"
+    assert "broken" in reasons["dangling.md"]
+    assert [d.title for d in kb.documents()] == ["网格管理办法"]
+    assert "内部名单" not in _titles(kb.search("涉密人员名单", 5))
