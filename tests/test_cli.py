@@ -378,3 +378,33 @@ def test_an_argument_that_is_not_utf8_is_a_clear_usage_error():
     err = result.stderr.decode("utf-8")
     assert result.returncode == 2 and "argument 2 is not valid UTF-8" in err
     assert "Traceback" not in err and "UnicodeEncodeError" not in err
+
+
+def test_an_order_whose_report_holds_markup_lists_and_shows_as_text(tmp_path):
+    from copilot.services import build_services
+    from copilot.settings import Settings
+    from copilot.work_orders.schemas import NewWorkOrder
+
+    db = f"sqlite:///{tmp_path / 'wo.db'}"
+    services = build_services(Settings(home=tmp_path / "h", database_url=db), lazy=True)
+    text = "井盖丢了[/b][bold red]快来[/dim]"
+    order = services.orders.create(
+        NewWorkOrder(
+            idempotency_key="markup-1",
+            title=text,
+            text=text,
+            board="设施运行",
+            event_type="FAC-MANHOLE-COVER",
+            urgency="较急",
+            tier="镇街",
+            department="城市管理局",
+            owner_unit="两路街道[/i]",
+            deadline_hours={"一般": 72, "较急": 24, "紧急": 4},
+        ),
+        actor="网格员[/u]",
+    )
+    services.close()
+    for argv in (["orders", "list"], ["orders", "show", order.order_no]):
+        result = runner.invoke(app, [*argv, "--database-url", db])
+        assert result.exit_code == 0, (argv, result.output)
+        assert "[/b]" in result.output and "Traceback" not in result.output

@@ -158,7 +158,7 @@ def trace(
         calls = "; ".join(
             f"{c.name}{'' if c.ok else ' ✗'} {escape(c.summary[:60])}".strip() for c in s.tool_calls
         )
-        table.add_row(s.node, f"{s.ms:.1f}", calls, escape(s.note))
+        table.add_row(escape(s.node), f"{s.ms:.1f}", calls, escape(s.note))
     out.print(table)
 
 

@@ -66,8 +66,8 @@ def _orders_table(orders: list[WorkOrderOut], title: str) -> Table:
             o.tier,
             f"{o.escalation_level}" + ("督办" if o.supervised else ""),
             beijing_time(o.deadline_at, short=True),
-            o.owner_unit or o.department,
-            o.title,
+            escape(o.owner_unit or o.department),
+            escape(o.title),  # the report's own words
         )
     return table
 
@@ -166,17 +166,17 @@ def show(
         print(json.dumps(payload, ensure_ascii=False, indent=2))
         return
     out.print(
-        f"[bold]{order.order_no}[/bold]  {order.title}  ({order.state.label}, v{order.version})"
+        f"[bold]{order.order_no}[/bold]  {escape(order.title)}  ({order.state.label}, v{order.version})"
     )
     out.print(
         f"板块 {order.board} · 类型 {order.event_type} · 紧急程度 {order.urgency} · 层级 {order.tier}"
-        f" · 部门 {order.department} · 责任单位 {order.owner_unit or '—'}"
+        f" · 部门 {order.department} · 责任单位 {escape(order.owner_unit or '—')}"
     )
     out.print(
         f"期限 deadline {beijing_time(order.deadline_at)} · 升级 escalations {order.escalation_level}"
         + (" · 市级督办 supervised" if order.supervised else "")
     )
-    out.print(order.text)
+    out.print(order.text, markup=False)
     if trail:
         table = Table(title="审计 audit")
         for col in ("时间 at", "操作人 actor", "动作 action", "状态 state", "变更 changes"):
@@ -187,7 +187,7 @@ def show(
                 changed = "新建 created"
             else:
                 changed = ", ".join(k for k in (a.after or {}) if k not in _QUIET_FIELDS) or "—"
-            table.add_row(beijing_time(a.at), a.actor, a.action, states, changed)
+            table.add_row(beijing_time(a.at), escape(a.actor), a.action, states, escape(changed))
         out.print(table)
 
 
