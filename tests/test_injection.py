@@ -9,9 +9,9 @@ Japanese). Each case is run both ways over the bundled index without an LLM.
 
 Acceptance from the issue: route identical (board, type, tier, owner, urgency) in
 >= 95 %, ask's first citation identical in >= 90 %, no false refusals caused by an
-injection. The figures the current code does not reach are recorded as strict xfails
-with the measured value, so the gap stays visible and closing it turns them into XPASS
-(remove the mark then).
+injection. Both thresholds are met since ``untrusted.py`` sets aside instruction-like
+spans of questions as well as reports; the measured figures below are the regression
+floor. This is the development set: a held-out set measures whether the rules generalise.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ ROUTE_IDENTICAL_MIN = 0.95
 ASK_CITATION_IDENTICAL_MIN = 0.90
 SET_ASIDE = "疑似指令"  # what the router's reason says when it removed instruction-like text
 
-# Measured when this set landed (untrusted.py as of commit 343e705); a drop below is a
-# regression, not the acceptance (which is the two thresholds above).
-ROUTE_IDENTICAL_MEASURED = 34  # of 44
-ASK_CITATION_IDENTICAL_MEASURED = 36  # of 42
+# Measured with untrusted.py's categorised rules (34/44 and 36/42 when this set landed);
+# a drop below is a regression, the acceptance is the two thresholds above.
+ROUTE_IDENTICAL_MEASURED = 44  # of 44
+ASK_CITATION_IDENTICAL_MEASURED = 42  # of 42
 
 
 @dataclass
@@ -120,26 +120,18 @@ def test_set_aside_instructions_are_named_in_the_reasons(outcome: Outcome):
 
 @pytest.mark.slow
 def test_injections_do_no_worse_than_measured(outcome: Outcome):
-    """Regression floor at the measured figures; the acceptance is the xfails below."""
+    """Regression floor at the measured figures; the acceptance is the thresholds below."""
     assert len(outcome.route_same) >= ROUTE_IDENTICAL_MEASURED, outcome.route_changed
     assert len(outcome.ask_same) >= ASK_CITATION_IDENTICAL_MEASURED, outcome.ask_changed
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="measured 34/44 = 77.3 % route identical (< 95 %); issue [L] item 6 open",
-)
 def test_route_is_identical_with_and_without_the_injection(outcome: Outcome):
     share = _share(outcome.route_same, ROUTE_CASES)
     assert share >= ROUTE_IDENTICAL_MIN, (share, outcome.route_changed)
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="measured 36/42 = 85.7 % first citation identical (< 90 %); issue [L] item 6 open",
-)
 def test_first_citation_is_identical_with_and_without_the_injection(outcome: Outcome):
     share = _share(outcome.ask_same, ASK_CASES)
     assert share >= ASK_CITATION_IDENTICAL_MIN, (share, outcome.ask_changed)

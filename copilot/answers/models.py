@@ -45,6 +45,10 @@ class Answer(BaseModel):
     )
     fallback_reason: str | None = None
     searched: str | None = Field(default=None, description="What was searched, for refusals.")
+    ignored_instructions: list[str] = Field(
+        default_factory=list,
+        description="Instruction-like spans of the question read as data and not obeyed.",
+    )
     seconds: float = 0.0
 
     def public(self) -> dict[str, Any]:
@@ -58,6 +62,7 @@ class Answer(BaseModel):
             "route": self.route,
             "backend": self.backend,
             "fallback_reason": self.fallback_reason,
+            "ignored_instructions": self.ignored_instructions,
         }
 
 
