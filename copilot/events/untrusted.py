@@ -56,7 +56,11 @@ _HEADING = re.compile(
 )
 _TABLE = re.compile(r"(?:^[ \t]*\|[^\n]*\|[ \t]*(?:\n|$))+", _FLAGS)
 _CONFIG_KEY = re.compile(P.CONFIG_KEY, _FLAGS)
-_YAML_LINE = re.compile(r"^[ \t]*[-*]?[ \t]*" + P.CONFIG_KEY + r"[ \t]*[:=][^\n]*$", _FLAGS)
+# Two or more "key: value" lines with ASCII keys, one of them a routing or answer setting.
+_YAML_BLOCK = re.compile(
+    r"(?:^[ \t]*[-*]?[ \t]*[a-z_][\w.-]{0,30}[ \t]*[:=][^\n]*(?:\n|\Z)){2,}", _FLAGS
+)
+_YAML_KEY = re.compile(r"^[ \t]*[-*]?[ \t]*" + P.CONFIG_KEY + r"[ \t]*[:=]", _FLAGS)
 _MACHINE_LINE = re.compile(P.MACHINE_LABEL + r"[^\n]*", _FLAGS)
 _USER_LINE = re.compile(P.USER_LABEL + r"[^\n]*", _FLAGS)
 _SENTENCE_END = re.compile(r"[。!?;\n]+|\.(?:\s+|$|(?=[\u4e00-\u9fff]))")
@@ -120,9 +124,7 @@ def _block_spans(norm: str) -> list[tuple[int, int]]:
     spans += [m.span() for m in _ROLE_TAG.finditer(norm)]
     spans += [m.span() for m in _HEADING.finditer(norm)]
     spans += [m.span() for m in _TABLE.finditer(norm) if _CONFIG_KEY.search(m.group(0))]
-    config = [m.span() for m in _YAML_LINE.finditer(norm) if _is_ascii_key_line(m.group(0))]
-    if len(config) >= 2:  # a block of settings; one line alone is left to the sentence rules
-        spans += config
+    spans += [m.span() for m in _YAML_BLOCK.finditer(norm) if _YAML_KEY.search(m.group(0))]
     turns = [m.span() for m in _MACHINE_LINE.finditer(norm)]
     if turns:  # a fake transcript: the "user" turns are part of it
         turns += [m.span() for m in _USER_LINE.finditer(norm)]
@@ -142,12 +144,6 @@ def _bracket_spans(norm: str, question: bool) -> list[tuple[int, int]]:
         elif trigger.search(inner) and not _BRACKET_ROLE.search(inner):
             spans.append(m.span())
     return spans
-
-
-def _is_ascii_key_line(line: str) -> bool:
-    """``tier: 市级`` is configuration; ``层级：市级`` is left to the sentence rules."""
-    key = line.strip().lstrip("-* \t")
-    return bool(key) and key[0].isascii()
 
 
 def _at_sentence_start(norm: str, pos: int) -> bool:
