@@ -540,21 +540,19 @@ def bench_scale(
     out["seed_cache_s"] = round(time.perf_counter() - t0, 2)
     log(f"scale: {n_chunks} synthetic chunks; {n_seeded} vectors seeded in {out['seed_cache_s']} s")
 
-    state = {"done": 0, "total": 0, "last": 0.0, "t0": time.perf_counter()}
+    state = {"last": 0.0, "t0": time.perf_counter()}
 
-    def progress(stage: str, advance: int, total: int) -> None:
-        if stage == "embed":
-            state["done"] += advance
-            state["total"] = total
+    def progress(p) -> None:
+        if p.stage == "ingest":
             now = time.perf_counter()
-            if state["done"] >= total or now - state["last"] > 15:
+            if now - state["last"] > 15:
                 el = now - state["t0"]
                 log(
-                    f"scale: ingest {state['done']:,}/{total:,} chunks tokenised+embedded "
-                    f"({el:.0f} s, RSS {proc_status_mib().get('VmRSS')} MiB)"
+                    f"scale: ingest {p.chunks_done:,} chunks tokenised+embedded, "
+                    f"{p.fraction:.0%} ({el:.0f} s, RSS {proc_status_mib().get('VmRSS')} MiB)"
                 )
                 state["last"] = now
-        elif stage == "keyword" and advance == 0:
+        elif p.stage == "keyword":
             log(f"scale: rebuilding the BM25 index ({time.perf_counter() - state['t0']:.0f} s)")
 
     before = [c.passages for c in counters]

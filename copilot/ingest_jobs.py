@@ -20,7 +20,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from retrievers.knowledge_base import KnowledgeBase
-from retrievers.models import IngestReport
+from retrievers.models import IngestProgress, IngestReport
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +29,15 @@ KEEP_JOBS = 200
 
 
 class JobProgress(BaseModel):
+    """The job's last progress snapshot (files, chunks, chunks/s, time left)."""
+
     stage: str = "queued"
-    done: int = 0
-    total: int = 0
+    files_done: int = 0
+    files_total: int = 0
+    chunks_done: int = 0
+    chunks_per_s: float = 0.0
+    fraction: float = 0.0
+    eta_s: float | None = None
 
 
 class IngestJob(BaseModel):
@@ -114,12 +120,8 @@ class IngestJobs:
         job = self._jobs[job_id]
         job.state = "running"
 
-        def progress(stage: str, advance: int, total: int) -> None:
-            p = job.progress
-            if p.stage != stage:
-                p.stage, p.done = stage, 0
-            p.done += advance
-            p.total = total
+        def progress(p: IngestProgress) -> None:
+            job.progress = JobProgress(**p.model_dump(exclude={"current"}))
 
         try:
             job.report = self.kb.ingest([folder], progress=progress)

@@ -21,9 +21,10 @@ from retrievers.embedders import (
     SentenceTransformerEmbedder,
     USEEmbedder,
 )
-from retrievers.knowledge_base import DenseChannel, KnowledgeBase, Progress
+from retrievers.knowledge_base import DenseChannel, KnowledgeBase, ProgressFn
 from retrievers.models import IngestReport
 from retrievers.query_rewrite import QueryRewriter
+from retrievers.readers import ReadLimits
 from retrievers.tokenizer import ChineseTokenizer
 from retrievers.vector_store import ChromaVectorStore, VectorStore
 
@@ -132,9 +133,13 @@ def make_doc_metadata(settings: Settings):
     return doc_metadata
 
 
-def build_knowledge_base(settings: Settings) -> KnowledgeBase:
-    """The knowledge base with the embedder and vector store the settings choose."""
-    seeds = sorted((settings.data_dir / "embeddings").glob("*.npz"))
+def build_knowledge_base(settings: Settings, seed_cache: bool = True) -> KnowledgeBase:
+    """The knowledge base with the embedder and vector store the settings choose.
+
+    ``seed_cache=False`` leaves out the shipped embeddings of the bundled regulations
+    (benchmarks that measure cold embedding).
+    """
+    seeds = sorted((settings.data_dir / "embeddings").glob("*.npz")) if seed_cache else []
     cache = EmbeddingCache(settings.index_dir / "embedding_cache.sqlite", seed_files=seeds)
     models: list[tuple[str, Embedder, float]] = [
         ("main", build_embedder(settings), settings.dense_weight)
@@ -154,7 +159,14 @@ def build_knowledge_base(settings: Settings) -> KnowledgeBase:
         rewriter=QueryRewriter.from_tsv(rewrites) if rewrites.is_file() else None,
         doc_metadata=make_doc_metadata(settings),
         max_chunk_chars=settings.max_chunk_chars,
-        max_file_bytes=settings.max_file_bytes,
+        limits=ReadLimits(
+            max_file_bytes=settings.max_file_bytes,
+            max_unzipped_bytes=settings.max_unzipped_bytes,
+            max_unzipped_xml_bytes=settings.max_unzipped_xml_bytes,
+            max_zip_entries=settings.max_zip_entries,
+            max_parse_seconds=settings.max_parse_seconds,
+        ),
+        max_chunks_per_file=settings.max_chunks_per_file,
         fusion=settings.fusion,
         keyword_weight=settings.keyword_weight,
         candidate_pool=settings.candidate_pool,
@@ -166,7 +178,7 @@ def bundled_policy_files(settings: Settings) -> list[Path]:
 
 
 def ensure_bundled_index(
-    kb: KnowledgeBase, settings: Settings, progress: Progress | None = None
+    kb: KnowledgeBase, settings: Settings, progress: ProgressFn | None = None
 ) -> IngestReport | None:
     """Index the bundled regulations when the index is empty (first run); else do nothing."""
     if not kb.is_empty():

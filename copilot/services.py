@@ -41,8 +41,16 @@ if TYPE_CHECKING:
     from copilot.work_orders.schemas import AuditOut, OrderChanges, OrderCount, WorkOrderOut
     from copilot.work_orders.states import State
     from copilot.work_orders.store import WorkOrderStore
-    from retrievers.knowledge_base import KnowledgeBase, Progress
-    from retrievers.models import DocumentRecord, Hit, IngestReport, SearchFilters, SearchMode
+    from retrievers.ingest_progress import ProgressFn
+    from retrievers.knowledge_base import KnowledgeBase
+    from retrievers.models import (
+        DocumentRecord,
+        Hit,
+        IndexCheck,
+        IngestReport,
+        SearchFilters,
+        SearchMode,
+    )
 
 __all__ = ["Services", "batch_event_key", "build_services", "event_key", "open_services"]
 # A draft in Chinese with four steps is about 400 tokens; a model still talking past this
@@ -124,18 +132,22 @@ class Services:
         """True on a first run: nothing is indexed yet (``ensure_ready`` builds the index)."""
         return self.kb.is_empty()
 
-    def ensure_ready(self, progress: Progress | None = None) -> IngestReport | None:
+    def ensure_ready(self, progress: ProgressFn | None = None) -> IngestReport | None:
         """Index the bundled regulations when the index is empty (first run); else nothing."""
         from copilot.knowledge import ensure_bundled_index
 
         return ensure_bundled_index(self.kb, self.settings, progress=progress)
 
-    def ingest(self, paths: Sequence[Path], progress: Progress | None = None) -> IngestReport:
+    def ingest(self, paths: Sequence[Path], progress: ProgressFn | None = None) -> IngestReport:
         """Add or update documents; unchanged files are skipped by content hash."""
         return self.kb.ingest(paths, progress=progress)
 
     def documents(self) -> list[DocumentRecord]:
         return self.kb.documents()
+
+    def check_index(self, repair: bool = False) -> IndexCheck:
+        """Catalogue, vectors and BM25 compared (and with ``repair`` made to agree)."""
+        return self.kb.check(repair=repair)
 
     def remove_document(self, key: str) -> list[DocumentRecord]:
         """Remove a document (by doc_id, path or exact title) from every index."""

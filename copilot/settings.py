@@ -136,6 +136,20 @@ class Settings(BaseSettings):
     )
 
     max_file_bytes: int = Field(default=50 * 1024 * 1024, description="Larger files are skipped.")
+    max_unzipped_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        description="A docx/xlsx that unpacks to more is skipped (zip bombs).",
+    )
+    max_unzipped_xml_bytes: int = Field(
+        default=48 * 1024 * 1024, description="Limit on the XML a docx/xlsx unpacks to."
+    )
+    max_zip_entries: int = Field(default=5000, description="Limit on entries in a docx/xlsx.")
+    max_parse_seconds: float = Field(
+        default=300.0, gt=0, description="A file that takes longer to parse is skipped."
+    )
+    max_chunks_per_file: int = Field(
+        default=100_000, ge=1, description="A file is indexed up to this many chunks (reported)."
+    )
     max_chunk_chars: int = 500
     second_embedder: Literal["use", "none"] = Field(
         default="use", description="A second, cheaper dense signal fused with the main one."

@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from retrievers.models import Chunk, DocumentRecord
 
 _SCHEMA = """
@@ -47,7 +49,34 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, seq);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- Chunks of a file still being ingested: written group by group, invisible to search, and
+-- moved into ``chunks`` in the transaction that commits the file. A killed ingest resumes
+-- from them when the file has not changed.
+CREATE TABLE IF NOT EXISTS staged_chunks (
+    chunk_id TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL,
+    path TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    article TEXT,
+    chapter TEXT,
+    section TEXT,
+    part INTEGER NOT NULL DEFAULT 0,
+    metadata TEXT NOT NULL DEFAULT '{}',
+    tokens TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS staged_doc ON staged_chunks(doc_id, seq);
 """
+
+
+class StagedFile(BaseModel):
+    """A file whose ingest was interrupted: what of it is already staged."""
+
+    doc_id: str
+    path: str
+    content_hash: str
+    chunk_ids: list[str]
 
 
 class _ReadConnection(sqlite3.Connection):
@@ -162,33 +191,84 @@ class Catalog:
         )
         return [self._doc(r) for r in rows]
 
-    def replace_document(self, record: DocumentRecord, chunks: Sequence[Chunk], tokens) -> None:
-        """Insert or replace one document and all its chunks atomically."""
+    def _insert_document(self, record: DocumentRecord) -> None:
+        self._db.execute(
+            f"INSERT INTO documents ({self._DOC_COLS}) VALUES (?,?,?,?,?,?,?,?)",
+            (
+                record.doc_id,
+                record.path,
+                record.title,
+                record.content_hash,
+                record.format,
+                record.n_chunks,
+                record.ingested_at,
+                json.dumps(record.metadata, ensure_ascii=False),
+            ),
+        )
+
+    def remove_document(self, doc_id: str) -> list[str]:
+        """Remove one document; returns the ids of the chunks it had."""
         with self._lock, self._db:
-            self._db.execute("DELETE FROM chunks WHERE doc_id=?", (record.doc_id,))
-            self._db.execute(
-                "DELETE FROM documents WHERE doc_id=? OR path=?", (record.doc_id, record.path)
-            )
-            self._db.execute(
-                f"INSERT INTO documents ({self._DOC_COLS}) VALUES (?,?,?,?,?,?,?,?)",
-                (
-                    record.doc_id,
-                    record.path,
-                    record.title,
-                    record.content_hash,
-                    record.format,
-                    record.n_chunks,
-                    record.ingested_at,
-                    json.dumps(record.metadata, ensure_ascii=False),
-                ),
-            )
+            ids = [
+                r[0]
+                for r in self._db.execute("SELECT chunk_id FROM chunks WHERE doc_id=?", (doc_id,))
+            ]
+            self._db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+            self._db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
+            self._bump()
+        return ids
+
+    # -- staging (a file in flight) --------------------------------------------
+    def staged_file(self, doc_id: str) -> StagedFile | None:
+        rows = self._read.execute(
+            "SELECT chunk_id, path, content_hash FROM staged_chunks WHERE doc_id=? ORDER BY seq",
+            (doc_id,),
+        ).fetchall()
+        if not rows:
+            return None
+        return StagedFile(
+            doc_id=doc_id, path=rows[0][1], content_hash=rows[0][2], chunk_ids=[r[0] for r in rows]
+        )
+
+    def staged_files(self) -> list[StagedFile]:
+        ids = [r[0] for r in self._read.execute("SELECT DISTINCT doc_id FROM staged_chunks")]
+        return [f for d in ids if (f := self.staged_file(d)) is not None]
+
+    def discard_staged(self, doc_id: str) -> list[str]:
+        """Drop what was staged of one file; returns the chunk ids it held."""
+        with self._lock, self._db:
+            ids = [
+                r[0]
+                for r in self._db.execute(
+                    "SELECT chunk_id FROM staged_chunks WHERE doc_id=?", (doc_id,)
+                )
+            ]
+            self._db.execute("DELETE FROM staged_chunks WHERE doc_id=?", (doc_id,))
+        return ids
+
+    def stage_and_commit(
+        self,
+        staged: Sequence[tuple[str, str, Chunk, list[str]]],
+        finished: Sequence[DocumentRecord],
+    ) -> dict[str, list[str]]:
+        """One transaction: stage ``(path, content_hash, chunk, tokens)`` rows, then make each
+        finished file live (its staged chunks replace its old ones).
+
+        Returns, per finished document, the ids of its old chunks (the caller drops the
+        vectors of those the new version no longer has).
+        """
+        old: dict[str, list[str]] = {}
+        with self._lock, self._db:
             self._db.executemany(
-                "INSERT INTO chunks (chunk_id, doc_id, seq, text, article, chapter, section, part,"
-                " metadata, tokens) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "INSERT OR REPLACE INTO staged_chunks (chunk_id, doc_id, path, content_hash, seq,"
+                " text, article, chapter, section, part, metadata, tokens)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (
                         c.chunk_id,
                         c.doc_id,
+                        path,
+                        digest,
                         c.seq,
                         c.text,
                         c.article,
@@ -198,16 +278,42 @@ class Catalog:
                         json.dumps(c.metadata, ensure_ascii=False),
                         " ".join(toks),
                     )
-                    for c, toks in zip(chunks, tokens, strict=True)
+                    for path, digest, c, toks in staged
                 ],
             )
-            self._bump()
+            for record in finished:
+                old[record.doc_id] = [
+                    r[0]
+                    for r in self._db.execute(
+                        "SELECT chunk_id FROM chunks WHERE doc_id=?", (record.doc_id,)
+                    )
+                ]
+                self._db.execute("DELETE FROM chunks WHERE doc_id=?", (record.doc_id,))
+                self._db.execute(
+                    "DELETE FROM documents WHERE doc_id=? OR path=?", (record.doc_id, record.path)
+                )
+                self._insert_document(record)
+                self._db.execute(
+                    "INSERT INTO chunks (chunk_id, doc_id, seq, text, article, chapter, section,"
+                    " part, metadata, tokens) SELECT chunk_id, doc_id, seq, text, article,"
+                    " chapter, section, part, metadata, tokens FROM staged_chunks"
+                    " WHERE doc_id=? ORDER BY seq",
+                    (record.doc_id,),
+                )
+                self._db.execute("DELETE FROM staged_chunks WHERE doc_id=?", (record.doc_id,))
+            if finished:
+                self._bump()
+        return old
 
-    def remove_document(self, doc_id: str) -> None:
-        with self._lock, self._db:
-            self._db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
-            self._db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
-            self._bump()
+    def chunk_ids(self, doc_id: str | None = None) -> set[str]:
+        """Every live chunk id, or those of one document."""
+        if doc_id is None:
+            return {r[0] for r in self._read.execute("SELECT chunk_id FROM chunks")}
+        rows = self._read.execute("SELECT chunk_id FROM chunks WHERE doc_id=?", (doc_id,))
+        return {r[0] for r in rows}
+
+    def staged_ids(self) -> set[str]:
+        return {r[0] for r in self._read.execute("SELECT chunk_id FROM staged_chunks")}
 
     # -- chunks ---------------------------------------------------------------
     _CHUNK_COLS = "c.chunk_id, c.doc_id, d.title, c.seq, c.text, c.article, c.chapter, c.section, c.part, c.metadata"
@@ -265,11 +371,6 @@ class Catalog:
             " json_extract(d.metadata, '$.system'), c.tokens"
             " FROM chunks c JOIN documents d USING (doc_id) ORDER BY c.doc_id, c.seq"
         )
-
-    def index_snapshot(self) -> tuple[int, list[tuple[str, str, str, str | None, str | None, str]]]:
-        """The generation and the index rows of one committed state, read together."""
-        with self.snapshot():
-            return self.generation, list(self.iter_index_rows())
 
     def count_chunks(self) -> int:
         return self._read.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]

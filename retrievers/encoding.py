@@ -70,3 +70,27 @@ def _decode(data: bytes) -> tuple[str, str]:
     if best is None or best.encoding is None:
         raise UndecodableError("unknown text encoding")
     return str(best), best.encoding
+
+
+def bom_encoding(head: bytes) -> str | None:
+    """The encoding a byte-order mark at the start of ``head`` names, if any."""
+    for bom, enc in _BOMS:
+        if head.startswith(bom):
+            return enc
+    return None
+
+
+def decode_line(raw: bytes, number: int) -> tuple[str, str]:
+    """One line of a text stream: UTF-8, else GB18030 for this line alone.
+
+    Files assembled from several sources mix the two line by line; deciding per file
+    would turn every UTF-8 line of such a file into mojibake (or refuse the file).
+    """
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError as exc:
+        raise UndecodableError(f"line {number} is neither UTF-8 nor GB18030") from exc

@@ -90,9 +90,52 @@ class IngestReport(BaseModel):
     unchanged: list[str] = Field(default_factory=list)
     removed: list[str] = Field(default_factory=list)
     skipped: list[SkippedFile] = Field(default_factory=list)
+    warnings: list[SkippedFile] = Field(
+        default_factory=list, description="Files ingested only in part (chunk cap), with why."
+    )
+    resumed: list[str] = Field(
+        default_factory=list, description="Files an interrupted ingest had begun: continued."
+    )
     chunks_written: int = 0
     seconds: float = 0.0
 
     @property
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed)
+
+
+class IngestProgress(BaseModel):
+    """Where an ingest run stands; handed to the progress callback as work is done."""
+
+    stage: Literal["scan", "ingest", "keyword", "done"]
+    files_done: int = 0
+    files_total: int = 0
+    chunks_done: int = Field(default=0, description="Chunks embedded and written this run.")
+    chunks_per_s: float = 0.0
+    fraction: float = Field(default=0.0, description="Share of the input bytes consumed, 0..1.")
+    eta_s: float | None = Field(default=None, description="Seconds left, from bytes per second.")
+    current: str | None = Field(default=None, description="The file being read.")
+
+
+class IndexCheck(BaseModel):
+    """What ``copilot docs check`` found: catalogue, vectors and BM25 agree when ``ok``."""
+
+    documents: int = 0
+    chunks: int = 0
+    staged_files: int = Field(default=0, description="Files an interrupted ingest left to resume.")
+    vectors: dict[str, int] = Field(default_factory=dict, description="Per dense channel.")
+    orphan_vectors: dict[str, int] = Field(default_factory=dict)
+    missing_vectors: dict[str, int] = Field(default_factory=dict)
+    stale_vectors: dict[str, int] = Field(
+        default_factory=dict, description="Vectors whose stored text is not the chunk's."
+    )
+    abandoned_staging: int = Field(default=0, description="Staged files gone or changed.")
+    keyword_stale: bool = False
+    repaired: bool = False
+
+    @property
+    def ok(self) -> bool:
+        bad = (self.orphan_vectors, self.missing_vectors, self.stale_vectors)
+        return not any(any(d.values()) for d in bad) and not (
+            self.keyword_stale or self.abandoned_staging
+        )

@@ -8,7 +8,7 @@ Both are LlamaIndex node parsers, so they also plug into LlamaIndex pipelines.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from llama_index.core.node_parser import NodeParser
@@ -52,24 +52,23 @@ def split_sentences(text: str) -> list[str]:
     return out
 
 
-def pack_pieces(pieces: Sequence[str], max_chars: int, overlap: int = 0) -> list[str]:
-    """Greedily join consecutive pieces into strings of at most ``max_chars``.
+def iter_packed(pieces: Iterable[str], max_chars: int, overlap: int = 0) -> Iterator[str]:
+    """Greedily join consecutive pieces into strings of at most ``max_chars``, lazily.
 
     A single piece longer than ``max_chars`` is cut at ``max_chars``. ``overlap`` repeats
     the last N pieces of a chunk at the start of the next to keep context across cuts.
     """
-    out: list[str] = []
     current: list[str] = []
     size = 0
     for piece in pieces:
         while len(piece) > max_chars:
             if current:
-                out.append("".join(current))
+                yield "".join(current)
                 current, size = [], 0
-            out.append(piece[:max_chars])
+            yield piece[:max_chars]
             piece = piece[max_chars:]
         if size + len(piece) > max_chars and current:
-            out.append("".join(current))
+            yield "".join(current)
             current = current[-overlap:] if overlap else []
             size = sum(len(p) for p in current)
             if size + len(piece) > max_chars:
@@ -77,8 +76,12 @@ def pack_pieces(pieces: Sequence[str], max_chars: int, overlap: int = 0) -> list
         current.append(piece)
         size += len(piece)
     if current:
-        out.append("".join(current))
-    return out
+        yield "".join(current)
+
+
+def pack_pieces(pieces: Sequence[str], max_chars: int, overlap: int = 0) -> list[str]:
+    """:func:`iter_packed` as a list."""
+    return list(iter_packed(pieces, max_chars, overlap))
 
 
 def _join_paragraphs(lines: list[str]) -> str:
@@ -204,3 +207,25 @@ def split_document(doc: Document, max_chars: int) -> list[BaseNode]:
     return splitter(max_chars=max_chars, include_prev_next_rel=False).get_nodes_from_documents(
         [doc]
     )
+
+
+def iter_pieces(
+    text: str | None, table_lines: Iterable[str] | None, fmt: str, max_chars: int
+) -> Iterator[dict[str, Any]]:
+    """The chunks of one file as dicts (text, article, chapter, section, part, ...).
+
+    Same cuts as :func:`split_document`, without LlamaIndex nodes: a document's text is
+    split whole, a table's lines are packed as they stream in, so a huge table never
+    sits in memory.
+    """
+    if table_lines is not None:
+        lines = (ln + "\n" for ln in table_lines if ln.strip())
+        for i, piece in enumerate(iter_packed(lines, max_chars)):
+            yield {"text": piece, "part": i}
+        return
+    text = text or ""
+    if fmt not in {"csv", "xlsx"} and is_legal_text(text):
+        yield from split_legal_text(text, max_chars)
+        return
+    for i, piece in enumerate(split_prose(text, max_chars, table=fmt in {"csv", "xlsx"})):
+        yield {"text": piece, "part": i}

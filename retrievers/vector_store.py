@@ -29,6 +29,18 @@ class VectorStore(Protocol):
         """Remove every vector of one document."""
         ...
 
+    def delete(self, ids: Sequence[str]) -> None:
+        """Remove the vectors of these chunk ids (unknown ids are ignored)."""
+        ...
+
+    def ids(self) -> set[str]:
+        """Every stored chunk id (for reconciling with the catalogue)."""
+        ...
+
+    def texts(self, ids: Sequence[str]) -> dict[str, str]:
+        """The text stored beside each of these vectors (unknown ids are left out)."""
+        ...
+
     def query(
         self, vector: np.ndarray, top_k: int, where: dict[str, Any] | None = None
     ) -> list[tuple[str, float]]:
@@ -155,6 +167,32 @@ class ChromaVectorStore:
 
     def delete_doc(self, doc_id: str) -> None:
         self._collection.delete(where={"doc_id": doc_id})
+
+    def delete(self, ids) -> None:
+        ids = list(ids)
+        for i in range(0, len(ids), self._write_batch):
+            self._collection.delete(ids=ids[i : i + self._write_batch])
+
+    # Listing pages: ids only, so a page of ids is a few hundred KB.
+    ID_PAGE = 5000
+
+    def ids(self) -> set[str]:
+        out: set[str] = set()
+        offset = 0
+        while True:
+            page = self._collection.get(include=[], limit=self.ID_PAGE, offset=offset)["ids"]
+            out.update(page)
+            if len(page) < self.ID_PAGE:
+                return out
+            offset += len(page)
+
+    def texts(self, ids) -> dict[str, str]:
+        ids = list(ids)
+        out: dict[str, str] = {}
+        for i in range(0, len(ids), self.ID_PAGE):
+            res = self._collection.get(ids=ids[i : i + self.ID_PAGE], include=["documents"])
+            out.update(zip(res["ids"], res["documents"] or [], strict=True))
+        return out
 
     def query(self, vector, top_k, where=None) -> list[tuple[str, float]]:
         # No count() first: it is a round trip, and Chroma returns fewer results itself.

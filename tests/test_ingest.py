@@ -196,3 +196,46 @@ def test_an_ingested_folder_never_reaches_outside_itself(tmp_path, make_kb):
     assert "broken" in reasons["dangling.md"]
     assert [d.title for d in kb.documents()] == ["网格管理办法"]
     assert "内部名单" not in _titles(kb.search("涉密人员名单", 5))
+
+
+def test_a_file_past_the_chunk_cap_is_indexed_in_part_with_a_warning(tmp_path, make_kb):
+    table = tmp_path / "rows.csv"
+    table.write_text("编号,事项\n" + "".join(f"{i},井盖巡查{i}\n" for i in range(3000)))
+    kb = make_kb(embedder="hashing", second_embedder="none", max_chunks_per_file=5)
+    report = kb.ingest([table])
+    assert report.added == [str(table)]
+    assert "first 5 chunks" in report.warnings[0].reason
+    (doc,) = kb.documents()
+    assert doc.n_chunks == 5 and doc.metadata["truncated_at_chunks"] == 5
+    assert kb.check().ok
+
+
+def test_progress_reports_files_chunks_and_time_left(tmp_path, make_kb):
+    folder = _folder(tmp_path)
+    kb = make_kb(embedder="hashing", second_embedder="none")
+    seen = []
+    report = kb.ingest([folder], progress=seen.append)
+    stages = [p.stage for p in seen]
+    assert stages[0] == "scan" and stages[-1] == "done" and "keyword" in stages
+    last = seen[-1]
+    assert last.files_done == last.files_total == 8  # photo.jpg is not a candidate
+    assert last.chunks_done == report.chunks_written and last.fraction == 1.0
+    fractions = [p.fraction for p in seen if p.stage == "ingest"]
+    assert fractions == sorted(fractions)
+
+
+def test_removing_a_link_removes_the_document_it_brought_in(tmp_path, make_kb):
+    root = tmp_path / "root"
+    (root / ".archive").mkdir(parents=True)
+    (root / ".archive" / "old.md").write_text(
+        "# 旧办法\n\n" + "\n".join(ARTICLES), encoding="utf-8"
+    )
+    link = root / "current.md"
+    link.symlink_to(root / ".archive" / "old.md")
+    kb = make_kb(embedder="hashing", second_embedder="none")
+    kb.ingest([root])
+    assert [d.title for d in kb.documents()] == ["旧办法"]
+    link.unlink()
+    report = kb.ingest([root])
+    assert report.removed and kb.documents() == []
+    assert kb.check().ok

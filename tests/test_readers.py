@@ -138,3 +138,47 @@ def test_control_characters_are_removed_everywhere_not_only_near_the_start(tmp_p
     text = read_file(p, MB).text
     assert "tailwithnulbytes end" in text
     assert not any(ch in text for ch in "\x00\x01\x0b\x7f")
+
+
+def test_a_docx_that_unpacks_past_the_limit_is_refused_before_parsing(tmp_path: Path):
+    from retrievers.readers import ReadLimits, open_file
+
+    p = write_docx(tmp_path / "big.docx", ["第一条 " + "网格" * 20_000])
+    with pytest.raises(BadFileError, match="when unzipped"):
+        open_file(p, ReadLimits(max_unzipped_xml_bytes=10_000))
+    with pytest.raises(BadFileError, match="entries"):
+        open_file(p, ReadLimits(max_zip_entries=3))
+    assert "网格" in open_file(p).text  # the defaults take it
+
+
+def test_csv_lines_are_decoded_one_by_one(tmp_path: Path):
+    p = tmp_path / "mixed.csv"
+    p.write_bytes("事项,地点\n井盖丢失,渝中区\n".encode() + "路灯不亮,江北区\n".encode("gb18030"))
+    doc = read_file(p, MB)
+    assert "事项: 井盖丢失；地点: 渝中区" in doc.text
+    assert "事项: 路灯不亮；地点: 江北区" in doc.text
+    assert doc.metadata["encoding"] == "utf-8+gb18030"
+
+
+def test_a_table_that_parses_longer_than_the_limit_is_refused(tmp_path: Path):
+    from retrievers.readers import ReadLimits, iter_table_lines, open_file
+
+    p = tmp_path / "slow.csv"
+    p.write_text("编号,值\n" + "".join(f"{i},{i}\n" for i in range(50_000)), encoding="utf-8")
+    source = open_file(p, ReadLimits(max_parse_seconds=0.001))
+    with pytest.raises(BadFileError, match="parsing took over"):
+        for _ in iter_table_lines(source):
+            pass
+
+
+def test_a_table_streams_its_position_through_the_file(tmp_path: Path):
+    from retrievers.readers import iter_table_lines, open_file
+
+    p = tmp_path / "rows.csv"
+    p.write_text("编号,值\n" + "".join(f"{i},{i}\n" for i in range(200_000)), encoding="utf-8")
+    source = open_file(p)
+    seen = []
+    for n, _ in enumerate(iter_table_lines(source)):
+        if n % 20_000 == 0:
+            seen.append(source.position())
+    assert seen == sorted(seen) and 0 < seen[1] < seen[-1] < 1

@@ -20,6 +20,7 @@ from copilot.terminal import err, out
 
 if TYPE_CHECKING:
     from copilot.services import Services
+    from retrievers.models import IngestProgress
 
 __all__ = [
     "answering_services",
@@ -35,15 +36,62 @@ __all__ = [
     "write_json",
 ]
 
-_STAGES = {"scan": "检查文件 scanning", "embed": "向量化 embedding", "keyword": "关键词索引 BM25"}
+_STAGES = {
+    "scan": "检查文件 scanning",
+    "ingest": "导入 ingesting",
+    "keyword": "关键词索引 BM25",
+    "done": "完成 done",
+}
+
+
+def _eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    m, s = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
 @contextmanager
 def progress_bar(enabled: bool = True):
-    """A rich progress bar on stderr; yields a ``progress(stage, advance, total)`` callback."""
+    """A rich progress bar on stderr; yields an ingest progress callback.
+
+    Shows files, chunks, chunks/s and the time left (from input bytes per second).
+    """
     if not enabled:
         yield None
         return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TextColumn("{task.fields[detail]}", markup=False),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    ) as bar:
+        task = bar.add_task(_STAGES["scan"], total=1000, detail="")
+
+        def update(p: IngestProgress) -> None:
+            detail = (
+                f"文件 files {p.files_done}/{p.files_total} · {p.chunks_done:,} chunks · "
+                f"{p.chunks_per_s:.1f} chunks/s · 剩余 ETA {_eta(p.eta_s)}"
+            )
+            bar.update(
+                task,
+                description=_STAGES.get(p.stage, p.stage),
+                completed=int(p.fraction * 1000),
+                detail=detail,
+            )
+
+        yield update
+
+
+@contextmanager
+def count_bar(label: str, total: int):
+    """A rich bar on stderr counting ``total`` items; yields ``tick()`` to call per item."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -58,16 +106,9 @@ def progress_bar(enabled: bool = True):
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=err,
-        transient=False,
     ) as bar:
-        tasks: dict[str, int] = {}
-
-        def advance(stage: str, n: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(_STAGES.get(stage, stage), total=total)
-            bar.update(tasks[stage], advance=n, total=total)
-
-        yield advance
+        task = bar.add_task(label, total=total)
+        yield lambda: bar.advance(task)
 
 
 # Libraries that report through ``logging`` or ``warnings`` while parsing a user's files;
@@ -234,7 +275,7 @@ def run_jsonl(
         raise typer.Exit(2) from exc
     errors = 0
     dst.parent.mkdir(parents=True, exist_ok=True)
-    with dst.open("w", encoding="utf-8") as fh, progress_bar(True) as cb:
+    with dst.open("w", encoding="utf-8") as fh, count_bar("处理 processing", len(lines)) as tick:
         for n, (line, encoding) in enumerate(lines, 1):
             if isinstance(line, str) and not line.strip():
                 continue
@@ -249,8 +290,7 @@ def run_jsonl(
             if encoding:
                 record["encoding"] = encoding
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-            if cb:
-                cb("search", 1, len(lines))
+            tick()
     if errors:
         err.print(
             f"[yellow]{errors} 行输入有误 malformed input lines (written as error records)[/yellow]"

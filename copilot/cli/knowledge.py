@@ -42,6 +42,13 @@ def _print_report(report: IngestReport, as_json: bool) -> None:
         out.print(
             f"  [yellow]跳过 skipped[/yellow] {escape(s.path)}: {escape(s.reason)}", soft_wrap=True
         )
+    for s in report.warnings:
+        out.print(
+            f"  [yellow]部分导入 partly ingested[/yellow] {escape(s.path)}: {escape(s.reason)}",
+            soft_wrap=True,
+        )
+    for path in report.resumed:
+        out.print(f"  续传 resumed an interrupted ingest of {escape(path)}", soft_wrap=True)
 
 
 def ingest(
@@ -105,6 +112,44 @@ def docs_remove(key: Annotated[str, typer.Argument(help="doc_id, path or exact t
         raise typer.Exit(1)
     for d in removed:
         out.print(f"已移除 removed {escape(d.doc_id)} {escape(d.title)}")
+
+
+@docs_app.command("check")
+def docs_check(
+    repair: Annotated[
+        bool, typer.Option("--repair", help="Make catalogue, vectors and BM25 agree.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Compare the catalogue with the vector stores and the BM25 index.
+
+    Exits 1 when they disagree and --repair was not given.
+    """
+    with knowledge_services() as services:
+        result = services.check_index(repair=repair)
+    if as_json:
+        out.print_json(result.model_dump_json())
+    else:
+        out.print(
+            f"文档 documents {result.documents}, 分块 chunks {result.chunks}, "
+            f"待续传 staged files {result.staged_files}, "
+            f"BM25 {'过期 stale' if result.keyword_stale else '正常 current'}"
+        )
+        for name, n in result.vectors.items():
+            out.print(
+                f"  {name}: vectors {n}, orphan {result.orphan_vectors[name]}, "
+                f"missing {result.missing_vectors[name]}, stale {result.stale_vectors[name]}"
+            )
+        if result.abandoned_staging:
+            out.print(f"  abandoned staging (file gone or changed): {result.abandoned_staging}")
+        if result.ok:
+            out.print("[green]一致 consistent[/green]")
+        elif repair:
+            out.print("[green]已修复 repaired[/green]")
+        else:
+            err.print("[red]不一致 inconsistent[/red]: run `copilot docs check --repair`")
+    if not (result.ok or repair):
+        raise typer.Exit(1)
 
 
 def _hit_json(h: Hit) -> dict:

@@ -109,6 +109,30 @@ class VectorStoreContract:
         store.delete_doc("no-such-doc")  # deleting what is not there is a no-op
         assert store.count() == len(CHUNKS) - 2
 
+    def test_ids_lists_every_stored_chunk_id(self, store):
+        assert store.ids() == set()
+        fill(store)
+        assert store.ids() == set(CHUNKS)
+
+    def test_delete_by_ids_removes_those_vectors_only(self, store):
+        fill(store)
+        store.delete(["办法.md#第一条", "规定.md#第九条", "no-such-id"])
+        assert store.ids() == {"办法.md#第二条", "条例.md#第三条"}
+        assert store.count() == 2
+        store.delete([])  # nothing to delete is a no-op
+        assert store.count() == 2
+
+    def test_texts_returns_what_was_stored_beside_each_vector(self, store):
+        fill(store)
+        got = store.texts(["条例.md#第三条", "no-such-id"])
+        assert got == {"条例.md#第三条": CHUNKS["条例.md#第三条"][1]}
+
+    def test_ids_pages_past_one_listing(self, store, monkeypatch):
+        if hasattr(store, "ID_PAGE"):
+            monkeypatch.setattr(store, "ID_PAGE", 3)
+        fill(store)
+        assert store.ids() == set(CHUNKS)
+
     def test_reset_empties_the_store_and_it_stays_usable(self, store):
         fill(store)
         store.reset()
