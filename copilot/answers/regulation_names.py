@@ -38,10 +38,18 @@ _BARE = re.compile(
     r"(?:实施细则|实施办法|条例|办法|管理规定|法典|法(?!规(?!定)|[律典人院官庭治定])))"
 )
 _NOT_IN_TITLE = re.compile(
-    r"[有哪啥吗么呢吧嘛什怎咋谁几是否能该要得被把给对跟和与了的地里中这那些按依照据说讲问请]"
+    r"[有哪啥吗么呢吧嘛什怎咋谁几是否能该要得被把给对跟和与了的地里中这那些按依照据说讲问请"
+    r"就别也还再啦没]"
 )
 _LEAD_VERB = re.compile(
     r"违反|根据|按照|依照|依据|适用|参照|关于|执行|落实|学习|实施(?=《)|^个|^该|^本(?!市)"
+    r"|如果|假如|要是|若是|倘若|万一|即使|即便|哪怕"
+)
+# A subject made only of determiners ("相关条例", "现行条例", "如果条例里没有…") refers to
+# whichever regulation applies: it names none, so its absence is never reported.
+_GENERIC_SUBJECT = re.compile(
+    r"^(?:如|若|相关|有关|现行|现有|上述|以上|前述|此类|各类|各项|各|新|旧|原|地方|国家|其他|其它"
+    r"|别的|具体|对应|适用的?)+$"
 )
 _BARE_LAW_NEEDS_PREFIX = "中华人民共和国"
 
@@ -175,6 +183,8 @@ class RegulationNames:
             subject, kind = split_kind(_strip_prefix(name))
             short = len(subject) < (1 if kind == "法典" else 2)
             if not kind or short or _NOT_IN_TITLE.search(subject):
+                continue
+            if _GENERIC_SUBJECT.match(subject):
                 continue
             titles = self.resolve(name)
             if not titles and not _names_itself(name, kind):
