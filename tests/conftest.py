@@ -80,6 +80,20 @@ def local_model(smollm2_gguf: Path) -> LlamaCppBackend:
     return LlamaCppBackend(smollm2_gguf, n_ctx=4096)
 
 
+@pytest.fixture(scope="session")
+def bundled_eval(bundled_kb, bundled_settings, tmp_path_factory):
+    """``copilot eval all`` on the bundled development sets, scored once per session in-process
+    (as ``COPILOT_LLM_BACKEND=none``): (the report, its folder). The quality floors read the
+    report; the folder's item cache lets the CLI's own ``eval all`` (tests/test_eval_runner.py)
+    reuse every item with the same settings, code and index — the runner's cache key."""
+    from evals.runner import EvalRequest, run_eval
+
+    folder = tmp_path_factory.mktemp("bundled-eval")
+    settings = bundled_settings.model_copy(update={"llm_backend": "none"})
+    report = run_eval(EvalRequest(suites=["all"], report_dir=folder), settings)
+    return report, folder
+
+
 @pytest.fixture(scope="module")
 def scratch_services(bundled_kb, bundled_settings, tmp_path_factory):
     """Services over the bundled index with a scratch work-order database, no LLM."""

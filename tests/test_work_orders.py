@@ -338,11 +338,16 @@ def test_cli_sweep_list_and_show(store, db_url):
     assert res.exit_code == 1
 
 
-def test_orders_cli_approves_then_refuses_an_illegal_decision(tmp_path):
+def test_orders_cli_approves_then_refuses_an_illegal_decision(
+    tmp_path, monkeypatch, bundled_kb, bundled_settings
+):
     from typer.testing import CliRunner
 
     from copilot.cli.orders import orders_app
 
+    # Deciding opens the answering services: over the session's bundled index, not a new one
+    # built in ./.copilot (the default home) on every run.
+    monkeypatch.setenv("COPILOT_HOME", str(bundled_settings.home))
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     store = SqlWorkOrderStore.from_url(url)
     order = store.create(new_order(state=State.PENDING_APPROVAL), actor="grid")
