@@ -1,11 +1,12 @@
 """One knowledge-base operation in a child process, for the hostile-input tests.
 
-``python -m tests.ingest_child HOME OUT ingest PATH… [--crash-at STEP:N] [--group N]``
+``python -m tests.ingest_child HOME OUT ingest|check|dump|recover PATH… [options]``:
 ingests with the hashing embedder and writes the report, the progress snapshots and the
 peak RSS to OUT; with ``--crash-at`` it dies like ``kill -9`` (``os._exit``, nothing
 flushed, no cleanup) right after the N-th call of one write step. ``check [--repair]``
 and ``dump`` write the index check and the whole index state (catalogue, staging, vector
-ids, BM25 ids, a few searches) the tests compare with a clean index.
+ids, BM25 ids, a few searches) the tests compare with a clean index; ``recover`` does
+what an operator does after a crash (open, ``check --repair``, ingest again) in one process.
 """
 
 from __future__ import annotations
@@ -73,7 +74,9 @@ def dump(kb: KnowledgeBase) -> dict:
         "keyword": sorted(keyword.chunk_ids) if keyword else None,
         "keyword_generation": keyword.generation if keyword else None,
         "generation": kb.catalog.generation,
-        "search": {q: [h.chunk_id for h in kb.search(q, 5)] for q in QUERIES},
+        # BM25 alone: exact, so two equal indexes rank alike (HNSW is approximate and its
+        # graph depends on the order vectors came and went; the vector ids are compared).
+        "search": {q: [h.chunk_id for h in kb.search(q, 5, "bm25")] for q in QUERIES},
     }
 
 
@@ -81,11 +84,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("home", type=Path)
     ap.add_argument("out", type=Path)
-    ap.add_argument("action", choices=["ingest", "check", "dump"])
+    ap.add_argument("action", choices=["ingest", "check", "dump", "recover"])
     ap.add_argument("paths", nargs="*", type=Path)
     ap.add_argument("--crash-at")
     ap.add_argument("--group", type=int)
     ap.add_argument("--repair", action="store_true")
+    ap.add_argument("--dump", action="store_true", help="after an ingest, dump the index too")
     args = ap.parse_args()
     if args.group:
         KnowledgeBase.WRITE_GROUP_CHUNKS = args.group
@@ -103,6 +107,14 @@ def main() -> None:
 
         report = kb.ingest(args.paths, progress=progress)
         result = {"report": report.model_dump(), "progress": snapshots}
+        if args.dump:
+            result["state"] = dump(kb)
+    elif args.action == "recover":
+        result = {"check": kb.check(repair=True).model_dump()}
+        result["after"] = kb.check().model_dump()
+        result["state"] = dump(kb)
+        result["report"] = kb.ingest(args.paths).model_dump()
+        result["final"] = dump(kb)
     elif args.action == "check":
         result = {"check": kb.check(repair=args.repair).model_dump(), "after": None}
         result["after"] = kb.check().model_dump()
