@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import time
 from pathlib import Path
 
@@ -53,6 +52,15 @@ def crash_after(spec: str) -> None:
         return result
 
     setattr(owner, name, wrapped)
+
+
+def peak_rss_mib() -> float:
+    """This process's own peak resident set (VmHWM). Not ``ru_maxrss``: Linux carries that
+    across ``execve``, so a child started by a 3 GiB pytest would report 3 GiB."""
+    for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def settings(home: Path) -> Settings:
@@ -122,7 +130,7 @@ def main() -> None:
     else:
         result = {"state": dump(kb)}
     result["startup_check"] = startup
-    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_mib"] = peak_rss_mib()
     kb.close()
     args.out.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
 
