@@ -49,12 +49,11 @@ def decode_text(data: bytes) -> tuple[str, str]:
 def _decode(data: bytes) -> tuple[str, str]:
     # A byte-order mark names the encoding; UTF-16/32 text is full of NUL bytes, so the
     # binary check comes after it.
-    for bom, enc in _BOMS:
-        if data.startswith(bom):
-            try:
-                return data.decode(enc), enc
-            except UnicodeDecodeError as exc:
-                raise UndecodableError(f"not valid {enc} after its byte-order mark") from exc
+    if (enc := bom_encoding(data)) is not None:
+        try:
+            return data.decode(enc), enc
+        except UnicodeDecodeError as exc:
+            raise UndecodableError(f"not valid {enc} after its byte-order mark") from exc
     if looks_binary(data):
         raise UndecodableError("binary content (NUL or control bytes)")
     try:

@@ -301,18 +301,15 @@ def run_jsonl(
 def _decode_line(raw: bytes) -> tuple[str | bytes, str | None]:
     """One line as text, and the encoding when it was not UTF-8; undecodable bytes stay
     bytes (their record says so)."""
-    from retrievers.encoding import strip_controls
+    from retrievers.encoding import UndecodableError, decode_line, strip_controls
 
     if len(raw) > BATCH_LINE_BYTES:
         return raw, None
     try:
-        return strip_controls(raw.decode("utf-8")), None
-    except UnicodeDecodeError:
-        pass
-    try:
-        return strip_controls(raw.decode("gb18030")), "gb18030"
-    except UnicodeDecodeError:
+        text, encoding = decode_line(raw, 0)
+    except UndecodableError:
         return raw, None
+    return strip_controls(text), None if encoding == "utf-8" else encoding
 
 
 def _row(line: str | bytes, key: str, max_chars: int) -> dict:
